@@ -1,0 +1,1 @@
+"""Reading paper sources, chunking their abstracts and loading them into the store."""

@@ -1,0 +1,259 @@
+"""Ingest: listing files -> Paper records -> chunks -> embeddings -> the store.
+
+Two passes over the inputs. The first parses and validates everything (cheap next to embedding), so `--strict`
+can refuse bad input before anything is written and the progress bar knows its total. The second writes in
+batches of whole papers: a run killed at any moment leaves only complete papers, and the next run completes
+the rest without duplicates because chunk ids derive from `paper_id` and each paper carries a content hash.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from ingest.chunking import chunk_paper, embedding_text
+from ingest.dedup import combine, group_duplicates, keys
+from ingest.readers import SUPPORTED_EXTENSIONS, Rejected, read_records
+from rag.embeddings import Embedder
+from rag.errors import PaperRAGError, SourceError, UsageError
+from rag.settings import Settings
+from rag.store import PaperStore, StoredPaper
+from rag.types import Chunk, Paper
+
+
+class InputRejected(PaperRAGError):
+    """--strict found bad input; nothing was written."""
+
+
+@dataclass
+class IngestReport:
+    files: list[str] = field(default_factory=list)
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    merged: int = 0  # records that were the same paper as another record of this run
+    skipped: list[Rejected] = field(default_factory=list)
+    file_errors: list[SourceError] = field(default_factory=list)
+    chunks_written: int = 0
+    papers_in_store: int = 0
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.file_errors
+
+    def skip_reasons(self) -> Counter:
+        return Counter(_reason_kind(r.reason) for r in self.skipped)
+
+    def summary(self) -> str:
+        parts = [f"{self.new} new", f"{self.updated} updated", f"{self.unchanged} unchanged"]
+        if self.merged:
+            parts.append(f"{self.merged} merged (same paper in several sources)")
+        skipped = f"{len(self.skipped)} skipped"
+        if self.skipped:
+            skipped += " (" + ", ".join(f"{n} {k}" for k, n in self.skip_reasons().most_common()) + ")"
+        parts.append(skipped)
+        if self.file_errors:
+            parts.append(f"{len(self.file_errors)} file(s) unreadable")
+        return ", ".join(parts) + f"; {self.papers_in_store} papers in the index ({self.seconds:.1f} s)"
+
+    def to_dict(self) -> dict:
+        return {
+            "files": self.files,
+            "new": self.new,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "merged": self.merged,
+            "skipped": [{"path": r.path, "line": r.line, "reason": r.reason} for r in self.skipped],
+            "file_errors": [str(e) for e in self.file_errors],
+            "chunks_written": self.chunks_written,
+            "papers_in_store": self.papers_in_store,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def _reason_kind(reason: str) -> str:
+    for kind in ("no title", "no abstract", "duplicate", "malformed"):
+        if kind in reason:
+            return kind
+    return "other"
+
+
+def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
+    """Files to read: each path as given, directories expanded to their supported files (recursively)."""
+    files: list[Path] = []
+    for raw in paths:
+        p = Path(raw)
+        if not p.exists():
+            raise SourceError(str(p), "no such file or directory")
+        if p.is_dir():
+            found = sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SUPPORTED_EXTENSIONS)
+            if not found:
+                raise SourceError(
+                    str(p), f"no supported files in this directory ({', '.join(sorted(SUPPORTED_EXTENSIONS))})"
+                )
+            files.extend(found)
+        else:
+            files.append(p)
+    return list(dict.fromkeys(files))
+
+
+def iter_valid(
+    files: list[Path], fmt: str | None, listing_year: int | None
+) -> Iterator[Paper | Rejected | SourceError]:
+    """Every record of every file: valid Papers, Rejected records with the reason, unreadable files."""
+    for path in files:
+        seen: dict[str, int | None] = {}
+        try:
+            for rec in read_records(path, fmt, listing_year=listing_year):
+                if isinstance(rec, Rejected):
+                    yield rec
+                elif not rec.title:
+                    yield Rejected(str(path), rec.line, "record has no title")
+                elif not rec.abstract:
+                    yield Rejected(str(path), rec.line, f"'{rec.title[:60]}' has no abstract")
+                elif rec.paper_id in seen:
+                    where = f"line {seen[rec.paper_id]}" if seen[rec.paper_id] else "an earlier record"
+                    yield Rejected(str(path), rec.line, f"duplicate of {where} (same id {rec.paper_id})")
+                else:
+                    seen[rec.paper_id] = rec.line
+                    yield rec
+        except SourceError as e:
+            yield e
+
+
+class Ingestor:
+    """Writes papers into the store. Pass collaborators in (tests, UI); by default they come from settings."""
+
+    def __init__(self, settings: Settings, embedder: Embedder | None = None, store: PaperStore | None = None):
+        self.settings = settings
+        self.embedder = embedder or Embedder(settings.embedding)
+        self.store = store or PaperStore(settings)
+
+    def run(
+        self,
+        paths: Iterable[str | Path] | None = None,
+        *,
+        fmt: str | None = None,
+        rebuild: bool = False,
+        strict: bool = False,
+        progress: bool = True,
+        listing_year: int | None = None,
+    ) -> IngestReport:
+        started = time.perf_counter()
+        paths = list(paths or [])
+        if not paths:
+            paths = list(self.settings.ingest.default_paths)
+            if not paths:
+                raise UsageError("no input: give one or more PATHs (files or directories) to ingest.")
+        files = expand_paths(paths)
+        self._written: set[str] = set()  # paper ids written by this run (to tell merges from updates)
+        year = listing_year or self.settings.ingest.listing_year
+        report = IngestReport(files=[str(f) for f in files])
+
+        n_valid = 0
+        for item in iter_valid(files, fmt, year):  # pass 1: validate everything, write nothing
+            if isinstance(item, Paper):
+                n_valid += 1
+            elif isinstance(item, Rejected):
+                report.skipped.append(item)
+            else:
+                report.file_errors.append(item)
+        problems = [str(e) for e in report.file_errors] + [
+            f"{r.path}:{r.line}: {r.reason}" if r.line else f"{r.path}: {r.reason}" for r in report.skipped
+        ]
+        if strict and problems:
+            raise InputRejected(
+                f"{len(problems)} problem(s) in the input, first: {problems[0]}. Nothing was written; "
+                "fix the input or drop --strict to skip bad records."
+            )
+
+        self.store.open_for_writing(self.embedder.model_id, lambda: self.embedder.dimension, rebuild=rebuild)
+        from tqdm import tqdm
+
+        batch_size = self.settings.ingest.batch_papers
+        with tqdm(
+            total=n_valid, unit="paper", desc="ingest", disable=not progress, file=sys.stderr, dynamic_ncols=True
+        ) as bar:
+            batch: list[Paper] = []
+            for item in iter_valid(files, fmt, year):  # pass 2: write
+                if not isinstance(item, Paper):
+                    continue
+                batch.append(item)
+                if len(batch) >= batch_size:
+                    self._write_batch(batch, report)
+                    bar.update(len(batch))
+                    batch = []
+            if batch:
+                self._write_batch(batch, report)
+                bar.update(len(batch))
+        self.after_write(report)
+        report.papers_in_store = sum(1 for _ in self.store.iter_paper_metadata())
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def after_write(self, report: IngestReport) -> None:
+        """Bring the indexes derived from the store (BM25, sentence vectors) in step with what was written."""
+        from rag.local_index import refresh
+
+        refresh(self.settings, self.store, self.embedder)
+
+    def _write_batch(self, batch: list[Paper], report: IngestReport) -> None:
+        candidates: list[Paper] = []
+        for group in group_duplicates(batch):
+            cand = batch[group[0]]
+            for i in group[1:]:
+                cand = combine(batch[i], cand)
+            report.merged += len(group) - 1
+            candidates.append(cand)
+
+        stored = self.store.find_papers(
+            {c.arxiv_id for c in candidates if c.arxiv_id},
+            {c.doi for c in candidates if c.doi},
+            {c.title_key for c in candidates},
+        )
+        by_key: dict[str, StoredPaper] = {}
+        for sp in stored.values():
+            for k in keys(sp.paper):
+                by_key.setdefault(k, sp)
+
+        remove: dict[str, int] = {}
+        to_write: list[tuple[Paper, list[Chunk]]] = []
+        c = self.settings.chunking
+        for cand in candidates:
+            match = next((by_key[k] for k in keys(cand) if k in by_key), None)
+            if match is None:
+                report.new += 1
+                paper = cand
+            else:
+                paper = combine(cand, match.paper)
+                earlier_this_run = match.paper_id in self._written
+                if paper.paper_id == match.paper_id and paper.content_hash == match.content_hash:
+                    if earlier_this_run:
+                        report.merged += 1
+                    else:
+                        report.unchanged += 1
+                    continue
+                if earlier_this_run:
+                    report.merged += 1
+                else:
+                    report.updated += 1
+                remove[match.paper_id] = match.n_chunks
+            self._written.add(paper.paper_id)
+            to_write.append((paper, chunk_paper(paper, c.max_tokens, c.overlap_tokens)))
+
+        if not to_write:
+            return
+        texts = [embedding_text(p, ch) for p, chunks in to_write for ch in chunks]
+        embeddings = self.embedder.embed(texts)
+        self.store.replace_papers(remove, to_write, embeddings)
+        report.chunks_written += len(texts)
+
+
+def ingest(paths: Iterable[str | Path] | None, settings: Settings, **kwargs) -> IngestReport:
+    """Convenience wrapper: `Ingestor(settings).run(paths, **kwargs)`."""
+    return Ingestor(settings).run(paths, **kwargs)

@@ -1,0 +1,126 @@
+"""The Answer that `ask()` returns: text with [n] markers, the cited papers with their evidence, all sources.
+
+Everything here is plain data; `to_dict()` is JSON-ready and is what `paperrag ask --json`, the UI's API
+endpoint and the eval harness read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class Evidence:
+    """A sentence of a retrieved abstract, scored against the question."""
+
+    paper_id: str
+    text: str
+    start: int  # offset in the abstract
+    score: float  # combined relevance used for ranking
+    similarity: float  # cosine(question, sentence)
+    overlap: float  # share of the question's terms in the sentence (IDF-weighted)
+    index: int = -1  # position in the local sentence table (for its vector)
+
+
+@dataclass
+class Source:
+    """A retrieved paper (several chunks of one paper are one source)."""
+
+    paper_id: str
+    title: str
+    score: float
+    date: str | None = None
+    year: int | None = None
+    url: str | None = None
+    authors: list[str] = field(default_factory=list)
+    links: list[str] = field(default_factory=list)
+    dense: float | None = None  # best chunk cosine similarity
+    bm25: float | None = None  # best chunk BM25 score
+    evidence: list[Evidence] = field(default_factory=list)
+    cited: bool = False
+
+
+@dataclass
+class Citation:
+    n: int
+    paper_id: str
+    title: str
+    date: str | None
+    year: int | None
+    url: str | None
+    evidence: list[str]
+    score: float
+
+
+@dataclass
+class AnswerSentence:
+    text: str
+    citations: list[int]  # citation numbers n
+    unsupported: bool
+    support: float  # best support score found for the sentence (0..1)
+
+
+@dataclass
+class Answer:
+    question: str
+    answer: str
+    abstained: bool
+    citations: list[Citation] = field(default_factory=list)
+    sources: list[Source] = field(default_factory=list)
+    sentences: list[AnswerSentence] = field(default_factory=list)
+    reason: str | None = None
+    suggestions: list[dict[str, Any]] = field(default_factory=list)  # nearest papers when abstaining
+    filters: dict[str, Any] = field(default_factory=dict)
+    search_query: str | None = None  # what was searched after follow-up resolution and filter extraction
+    mode: str = "hybrid"
+    generator: str = "extractive"
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "abstained": self.abstained,
+            "reason": self.reason,
+            "citations": [asdict(c) for c in self.citations],
+            "sources": [
+                {
+                    "paper_id": s.paper_id,
+                    "title": s.title,
+                    "score": round(s.score, 6),
+                    "cited": s.cited,
+                    "date": s.date,
+                    "year": s.year,
+                    "url": s.url,
+                }
+                for s in self.sources
+            ],
+            "sentences": [asdict(s) for s in self.sentences],
+            "suggestions": self.suggestions,
+            "filters": self.filters,
+            "search_query": self.search_query,
+            "mode": self.mode,
+            "generator": self.generator,
+            "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
+        }
+
+    def to_text(self) -> str:
+        """The terminal rendering: answer, then the numbered cited papers with their evidence."""
+        lines = [self.answer]
+        if self.filters.get("phrase") or self.filters:
+            desc = ", ".join(f"{k}={v}" for k, v in self.filters.items() if k not in ("phrase", "paper_ids"))
+            if desc:
+                lines.append(f"\n(filter applied: {desc})")
+        if self.abstained and self.suggestions:
+            lines.append("\nNearest papers in the collection:")
+            for s in self.suggestions:
+                lines.append(f"  - {s['title']} ({s.get('date') or s.get('year') or 'n.d.'})")
+        if self.citations:
+            lines.append("\nSources:")
+            for c in self.citations:
+                when = c.date or (str(c.year) if c.year else "n.d.")
+                lines.append(f"[{c.n}] {c.title} ({when})" + (f" {c.url}" if c.url else ""))
+                for ev in c.evidence:
+                    lines.append(f'    > "{ev}"')
+        return "\n".join(lines)

@@ -1,0 +1,138 @@
+"""Metadata filters (years, title/author substrings, categories) and date phrases read from a question.
+
+Years and categories go to Chroma as a `where` clause; every filter is also checked in Python on candidate
+metadata, which is how BM25 results and substring filters are applied.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+
+@dataclass
+class Filters:
+    year_from: int | None = None
+    year_to: int | None = None
+    title: str | None = None  # case-insensitive substring of the title
+    author: str | None = None  # case-insensitive substring of any author name
+    categories: list[str] = field(default_factory=list)  # any of these arXiv categories
+    paper_ids: list[str] = field(default_factory=list)  # restrict to these papers (follow-up questions)
+    phrase: str | None = None  # the words of the question a year filter came from
+
+    @classmethod
+    def coerce(cls, value: "Filters | dict[str, Any] | None") -> "Filters":
+        if value is None:
+            return cls()
+        if isinstance(value, Filters):
+            return value
+        unknown = set(value) - set(cls.__dataclass_fields__)
+        if unknown:
+            from rag.errors import UsageError
+
+            raise UsageError(
+                f"unknown filter(s) {', '.join(sorted(unknown))}; valid: "
+                + ", ".join(k for k in cls.__dataclass_fields__ if k != "phrase")
+            )
+        return cls(**{k: v for k, v in value.items() if v not in (None, "", [])})
+
+    @property
+    def empty(self) -> bool:
+        return not (self.year_from or self.year_to or self.title or self.author or self.categories or self.paper_ids)
+
+    def merged(self, other: "Filters") -> "Filters":
+        """These filters, with gaps filled from `other` (explicit filters beat ones read from the question)."""
+        out = replace(self)
+        for k in ("year_from", "year_to", "title", "author", "phrase"):
+            if getattr(out, k) in (None, "") and getattr(other, k) not in (None, ""):
+                setattr(out, k, getattr(other, k))
+        out.categories = self.categories or other.categories
+        out.paper_ids = self.paper_ids or other.paper_ids
+        return out
+
+    def where(self) -> dict[str, Any] | None:
+        """The part Chroma can apply itself."""
+        clauses: list[dict[str, Any]] = []
+        if self.year_from:
+            clauses.append({"year": {"$gte": int(self.year_from)}})
+        if self.year_to:
+            clauses.append({"year": {"$lte": int(self.year_to)}})
+        if self.paper_ids:
+            clauses.append({"paper_id": {"$in": list(self.paper_ids)}})
+        if len(self.categories) == 1:
+            clauses.append({"categories": {"$contains": self.categories[0]}})
+        elif self.categories:
+            clauses.append({"$or": [{"categories": {"$contains": c}} for c in self.categories]})
+        if not clauses:
+            return None
+        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+    def matches(self, meta: dict[str, Any]) -> bool:
+        year = meta.get("year")
+        if self.year_from and (year is None or year < self.year_from):
+            return False
+        if self.year_to and (year is None or year > self.year_to):
+            return False
+        if self.paper_ids and meta.get("paper_id") not in self.paper_ids:
+            return False
+        if self.title and self.title.lower() not in str(meta.get("title", "")).lower():
+            return False
+        if self.author and self.author.lower() not in str(meta.get("authors", "")).lower():
+            return False
+        if self.categories and not set(self.categories) & set(meta.get("categories") or []):
+            return False
+        return True
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v not in (None, "", [])}
+
+    def describe(self) -> str:
+        parts = []
+        if self.year_from and self.year_to:
+            parts.append(f"{self.year_from}" if self.year_from == self.year_to else f"{self.year_from}-{self.year_to}")
+        elif self.year_from:
+            parts.append(f"from {self.year_from}")
+        elif self.year_to:
+            parts.append(f"up to {self.year_to}")
+        if self.title:
+            parts.append(f"title contains '{self.title}'")
+        if self.author:
+            parts.append(f"author contains '{self.author}'")
+        if self.categories:
+            parts.append("categories " + ", ".join(self.categories))
+        if self.paper_ids:
+            parts.append(f"{len(self.paper_ids)} paper(s) from the previous answer")
+        return "; ".join(parts)
+
+
+_YEAR = r"((?:19|20)\d{2})"
+_PREP = r"(?:published|released|appeared|from|written|papers?|work)?\s*"
+_PATTERNS: list[tuple[re.Pattern[str], Any]] = [
+    (re.compile(rf"\bbetween\s+{_YEAR}\s+and\s+{_YEAR}\b", re.I), lambda a, b: (int(a), int(b))),
+    (re.compile(rf"\bfrom\s+{_YEAR}\s*(?:to|until|through|-|–)\s*{_YEAR}\b", re.I), lambda a, b: (int(a), int(b))),
+    (re.compile(rf"\b{_YEAR}\s*(?:-|–|to)\s*{_YEAR}\b", re.I), lambda a, b: (int(a), int(b))),
+    (re.compile(rf"\b(?:since|from|starting(?:\s+in)?)\s+{_YEAR}\b", re.I), lambda a: (int(a), None)),
+    (re.compile(rf"\b(?:after)\s+{_YEAR}\b", re.I), lambda a: (int(a) + 1, None)),
+    (re.compile(rf"\b{_YEAR}\s+(?:or|and)\s+(?:later|after|newer|onwards?)\b", re.I), lambda a: (int(a), None)),
+    (re.compile(rf"\b(?:before|prior\s+to)\s+{_YEAR}\b", re.I), lambda a: (None, int(a) - 1)),
+    (re.compile(rf"\b(?:until|up\s+to|through|by)\s+{_YEAR}\b", re.I), lambda a: (None, int(a))),
+    (re.compile(rf"\b{_YEAR}\s+(?:or|and)\s+(?:earlier|before|older)\b", re.I), lambda a: (None, int(a))),
+    (re.compile(rf"\b(?:in|during|of|from)\s+{_PREP}{_YEAR}\b", re.I), lambda a: (int(a), int(a))),
+    (re.compile(rf"\b{_YEAR}\s+(?:papers?|work|studies|articles)\b", re.I), lambda a: (int(a), int(a))),
+]
+
+
+def parse_date_phrase(question: str) -> tuple[Filters, str]:
+    """Year filter stated in the question ("since 2024", "in 2023", "before 2022") and the question without it."""
+    for pattern, make in _PATTERNS:
+        m = pattern.search(question)
+        if not m:
+            continue
+        year_from, year_to = make(*m.groups())
+        rest = (question[: m.start()] + question[m.end() :]).strip()
+        rest = re.sub(r"\b(?:published|released|appeared)\s*([?.!]?)$", r"\1", rest)
+        rest = re.sub(r"\s{2,}", " ", rest)
+        rest = re.sub(r"\s+([?.!,])", r"\1", rest).strip()
+        return Filters(year_from=year_from, year_to=year_to, phrase=m.group(0)), rest
+    return Filters(), question

@@ -1,0 +1,78 @@
+"""Word-level text analysis shared by BM25, evidence scoring and citation checks: one tokenizer everywhere.
+
+Lowercase word tokens, English stopwords removed (bm25s's list), Snowball-stemmed (PyStemmer), so
+"transformers" in a question meets "Transformer" in an abstract.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from functools import lru_cache
+from typing import Iterable
+
+_WORD = re.compile(r"[a-z0-9]+(?:[.\-][a-z0-9]+)*")
+
+
+@lru_cache(maxsize=1)
+def _stopwords() -> frozenset[str]:
+    from bm25s.stopwords import STOPWORDS_EN
+
+    return frozenset(STOPWORDS_EN) | {"paper", "papers", "work", "propose", "proposed", "using", "use", "based"}
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+@lru_cache(maxsize=65536)
+def _stem(word: str) -> str:
+    return _stemmer().stemWord(word)
+
+
+def words(text: str) -> list[str]:
+    """Lowercase word tokens, hyphenated and dotted compounds split into their parts too ("4k-hd" -> 4k, hd)."""
+    out: list[str] = []
+    for w in _WORD.findall(text.lower()):
+        if "-" in w or "." in w:
+            parts = [p for p in re.split(r"[.\-]", w) if p]
+            out.extend(parts)
+            if not re.fullmatch(r"[\d.]+", w):
+                out.append(w.replace("-", "").replace(".", ""))
+        else:
+            out.append(w)
+    return out
+
+
+def terms(text: str) -> list[str]:
+    """Index terms: stemmed words without stopwords (keeps duplicates, for BM25 term frequency)."""
+    stop = _stopwords()
+    return [_stem(w) for w in words(text) if w not in stop and (len(w) > 1 or w.isdigit())]
+
+
+def term_set(text: str) -> set[str]:
+    return set(terms(text))
+
+
+def weighted_overlap(query_terms: Iterable[str], text_terms: set[str], idf: dict[str, float] | None = None) -> float:
+    """Share of the query's terms (IDF-weighted when given) that occur in the text: 0..1."""
+    q = set(query_terms)
+    if not q:
+        return 0.0
+    weight = (lambda t: idf.get(t, 1.0)) if idf else (lambda t: 1.0)
+    total = sum(weight(t) for t in q)
+    return sum(weight(t) for t in q if t in text_terms) / total if total else 0.0
+
+
+def idf_table(documents: Iterable[set[str]]) -> dict[str, float]:
+    """Smoothed inverse document frequency of every term in `documents` (sets of terms)."""
+    df: dict[str, int] = {}
+    n = 0
+    for doc in documents:
+        n += 1
+        for t in doc:
+            df[t] = df.get(t, 0) + 1
+    return {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}

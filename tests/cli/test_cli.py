@@ -1,0 +1,151 @@
+"""The `paperrag` command as a user runs it: real subprocesses, real exit codes, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import BUNDLED, FIXTURES, ROOT
+
+
+def paperrag_cmd() -> list[str]:
+    script = Path(sys.executable).parent / "paperrag"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "cli.main"]
+
+
+def env_for(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PAPERRAG_")}
+    env.update(
+        PAPERRAG_CONFIG=str(ROOT / "config.yaml"),
+        PAPERRAG_STORE__PERSIST_DIR=str(tmp_path / "chroma"),
+        PAPERRAG_STORE__CACHE_DIR=str(tmp_path / "cache"),
+        HF_HUB_OFFLINE="1",
+        PYTHONPATH=str(ROOT),
+        **extra,
+    )
+    return env
+
+
+def run(tmp_path: Path, *args: str, timeout: float = 300, **extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [*paperrag_cmd(), *args], env=env_for(tmp_path, **extra), capture_output=True, text=True,
+        timeout=timeout, cwd=tmp_path,
+    )
+
+
+def test_help_is_instant_and_imports_nothing_heavy():
+    code = (
+        "import sys, cli.main, rag, ingest, rag.settings, rag.store, rag.embeddings\n"
+        "heavy = [m for m in ('torch', 'chromadb', 'sentence_transformers', 'gradio', 'llama_index.core',"
+        " 'llama_cpp', 'transformers') if m in sys.modules]\n"
+        "print(heavy)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert out.stdout.strip() == "[]"
+    helped = subprocess.run([*paperrag_cmd(), "ingest", "--help"], capture_output=True, text=True, cwd=ROOT)
+    assert helped.returncode == 0
+    for flag in ("--rebuild", "--strict", "--format", "--config"):
+        assert flag in helped.stdout
+
+
+@pytest.mark.slow
+def test_ingest_stats_and_rerun(tmp_path):
+    first = run(tmp_path, "ingest", str(BUNDLED))
+    assert first.returncode == 0, first.stderr
+    assert "87 new, 0 updated, 0 unchanged" in first.stdout
+    stats = run(tmp_path, "stats", "--json")
+    data = json.loads(stats.stdout)
+    assert data["papers"] == 87 and data["embedding_model"].endswith("all-MiniLM-L6-v2")
+    assert str(tmp_path / "chroma") in data["store"]["location"]
+    again = run(tmp_path, "ingest", str(BUNDLED))
+    assert "0 new, 0 updated, 87 unchanged" in again.stdout
+    human = run(tmp_path, "stats")
+    assert re.search(r"^papers\s+87$", human.stdout, re.M)
+
+
+@pytest.mark.parametrize(
+    "args, code, message",
+    [
+        (["ingest", "--format", "pdf", "x"], 2, "invalid choice"),
+        (["ingest", "does/not/exist.txt"], 1, "does/not/exist.txt: no such file or directory"),
+        (["ingest", str(FIXTURES / "empty.txt")], 1, "empty.txt: file is empty"),
+        (["ingest", "--strict", str(FIXTURES / "snapshot_bad_line.jsonl")], 1, "Nothing was written"),
+        (["stats", "--bogus"], 2, "unrecognized arguments"),
+    ],
+)
+def test_errors_are_one_line_with_exit_codes(tmp_path, args, code, message):
+    out = run(tmp_path, *args)
+    assert out.returncode == code, out.stderr
+    assert message in out.stderr
+    assert "Traceback" not in out.stderr
+    errors = [line for line in out.stderr.splitlines() if line.startswith("error:") or ": error:" in line]
+    assert len(errors) == 1, out.stderr
+
+
+def test_unknown_config_key_is_a_usage_error(tmp_path):
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text("store:\n  persist_dri: x\n")
+    out = run(tmp_path, "--config", str(cfg), "stats")
+    assert out.returncode == 2
+    assert "unknown key 'store.persist_dri'" in out.stderr
+
+
+@pytest.mark.slow
+def test_killed_ingest_resumes_without_duplicates(tmp_path):
+    """Kill -9 an ingest after its first batches; the rerun completes it with one copy of every paper."""
+    proc = subprocess.Popen(
+        [*paperrag_cmd(), "ingest", str(BUNDLED)],
+        env=env_for(tmp_path, PAPERRAG_INGEST__BATCH_PAPERS="8"),
+        stderr=subprocess.PIPE, stdout=subprocess.PIPE, cwd=tmp_path,
+    )
+    seen = bytearray()
+    done = threading.Event()
+
+    def reader():
+        while chunk := proc.stderr.read1(256):
+            seen.extend(chunk)
+            if re.search(rb"\b(1[6-9]|[2-5]\d)/87\b", bytes(seen)):
+                done.set()
+        done.set()
+
+    threading.Thread(target=reader, daemon=True).start()
+    assert done.wait(240), seen.decode(errors="replace")
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(30)
+    assert proc.returncode == -signal.SIGKILL, "the ingest finished before it could be killed"
+
+    out = run(tmp_path, "ingest", "--json", str(BUNDLED))
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    assert report["unchanged"] >= 16 and report["new"] >= 1
+    assert report["new"] + report["unchanged"] + report["updated"] == 87
+    assert report["papers_in_store"] == 87
+
+    check = (
+        "import json, sys\n"
+        "from rag.settings import load_settings\n"
+        "from rag.store import PaperStore\n"
+        "store = PaperStore(load_settings())\n"
+        "rows = [(cid, m['paper_id'], m['chunk_index'], m['n_chunks'], m['title']) for cid, m, _ in store.iter_chunks()]\n"
+        "print(json.dumps(rows))\n"
+    )
+    rows = json.loads(
+        subprocess.run([sys.executable, "-c", check], env=env_for(tmp_path), capture_output=True, text=True,
+                       check=True, cwd=tmp_path).stdout
+    )
+    by_paper: dict[str, list] = {}
+    for cid, pid, idx, n, title in rows:
+        by_paper.setdefault(pid, []).append((idx, n, title))
+    assert len(by_paper) == 87
+    assert len({v[0][2] for v in by_paper.values()}) == 87, "one copy of every title"
+    for pid, parts in by_paper.items():
+        assert sorted(i for i, _, _ in parts) == list(range(parts[0][1])), pid
