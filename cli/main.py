@@ -78,6 +78,130 @@ def cmd_stats(args: argparse.Namespace) -> int:
     return 0
 
 
+# ----- ask / chat ---------------------------------------------------------------------------------------------
+def _ask_options(args: argparse.Namespace) -> dict:
+    filters = {
+        "year_from": args.year_from,
+        "year_to": args.year_to,
+        "title": args.title,
+        "author": args.author,
+        "categories": args.category or [],
+    }
+    return {
+        "filters": {k: v for k, v in filters.items() if v},
+        "top_k": args.top_k,
+        "mode": args.mode,
+        "generator": args.generator,
+    }
+
+
+def _print_streamed(stream, as_json: bool):
+    """Show text as it arrives (terminal only), then the checked answer; returns the Answer."""
+    from rag.answer import Answer
+
+    live = sys.stdout.isatty() and not as_json
+    answer = None
+    for item in stream:
+        if isinstance(item, Answer):
+            answer = item
+        elif live:
+            print(item, end="", flush=True)
+    if live:
+        print("\r\033[K", end="")  # replace the raw text with the citation-checked rendering
+    print(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False) if as_json else answer.to_text())
+    return answer
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from rag.engine import Engine
+    from rag.errors import UsageError
+
+    question = " ".join(args.question).strip()
+    if not question:
+        raise UsageError("the question is empty: paperrag ask \"What makes hypernetworks hard to train?\"")
+    engine = Engine(_settings(args))
+    _print_streamed(engine.ask_stream(question, **_ask_options(args)), args.json)
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    from rag.engine import Engine
+
+    engine = Engine(_settings(args))
+    history = []
+    options = _ask_options(args)
+    print("PaperRAG chat. Ask about the papers; 'new' starts over, 'quit' or Ctrl-D leaves.", file=sys.stderr)
+    while True:
+        try:
+            question = input("\n> ").strip()
+        except EOFError:
+            print(file=sys.stderr)
+            return 0
+        if question.lower() in ("quit", "exit", ":q"):
+            return 0
+        if question.lower() in ("new", "clear", "reset"):
+            history = []
+            print("(new conversation)", file=sys.stderr)
+            continue
+        if not question:
+            continue
+        try:
+            answer = _print_streamed(engine.ask_stream(question, history=history, **options), args.json)
+        except PaperRAGError as e:
+            if e.exit_code != 2:
+                raise
+            print(f"error: {e}", file=sys.stderr)
+            continue
+        history.append(answer)
+
+
+def _add_ask_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true", help="print the answer as JSON (the Answer.to_dict() schema)")
+    p.add_argument("--mode", choices=["hybrid", "dense", "bm25"], help="retrieval mode (default: config)")
+    p.add_argument(
+        "--generator", choices=["extractive", "llama-cpp", "openai-compatible"], help="answer writer (default: config)"
+    )
+    p.add_argument("--top-k", type=int, metavar="K", help="papers to retrieve (default: config)")
+    p.add_argument("--year-from", type=int, metavar="YEAR", help="only papers from this year on")
+    p.add_argument("--year-to", type=int, metavar="YEAR", help="only papers up to this year")
+    p.add_argument("--title", metavar="TEXT", help="only papers whose title contains TEXT")
+    p.add_argument("--author", metavar="TEXT", help="only papers with an author name containing TEXT")
+    p.add_argument("--category", action="append", metavar="CAT", help="only papers in this arXiv category (repeatable)")
+
+
+# ----- eval -----------------------------------------------------------------------------------------------------
+def cmd_eval(args: argparse.Namespace) -> int:
+    from evals.gate import check, load_thresholds
+    from evals.harness import run
+    from evals.report import TABLE_METRICS
+
+    variants = [v.strip() for v in args.variants.split(",") if v.strip()] if args.variants else None
+    result = run(
+        _settings(args), dataset=args.dataset, corpus=args.corpus, variants=variants, out=args.out,
+        progress=not args.quiet,
+    )
+    cols = ["hit@1", "hit@5", "mrr@10", "ndcg@10", "citation_precision", "key_fact_recall", "abstain_recall",
+            "false_abstention", "latency_p50_ms"]
+    assert all(c in TABLE_METRICS for c in cols)
+    print(f"{'variant':<26}" + "".join(f"{c[:17]:>18}" for c in cols))
+    for name, agg in result.summary["variants"].items():
+        mark = "*" if name == result.default else " "
+        cells = "".join(
+            f"{'-' if agg.get(c) is None else (format(agg[c], '.0f') if c.endswith('_ms') else format(agg[c], '.3f')):>18}"
+            for c in cols
+        )
+        print(f"{mark}{name:<25}{cells}")
+    print("wrote " + ", ".join(str(f) for f in result.files))
+    if args.gate:
+        problems = check(result.summary["variants"], load_thresholds())
+        for p in problems:
+            print(f"quality gate: {p}", file=sys.stderr)
+        if problems:
+            return 1
+        print("quality gate: passed")
+    return 0
+
+
 # ----- parser ---------------------------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
@@ -119,6 +243,43 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--show-skipped", type=int, default=20, metavar="N", help="list at most N skipped records")
     p.set_defaults(func=cmd_ingest)
 
+    p = sub.add_parser(
+        "ask",
+        parents=[common],
+        help="answer one question, with citations",
+        description="Answer a question from the indexed abstracts. Prints the answer with [n] markers, then the "
+        "cited papers (title, date, url) and the evidence sentences. A date phrase in the question "
+        "('since 2024') becomes a filter.",
+    )
+    p.add_argument("question", nargs="*", help="the question (quote it)")
+    _add_ask_arguments(p)
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("chat", parents=[common], help="a conversation in the terminal (follow-ups use history)")
+    _add_ask_arguments(p)
+    p.set_defaults(func=cmd_chat)
+
+    p = sub.add_parser(
+        "eval",
+        parents=[common],
+        help="score retrieval, citations and answers on a gold set",
+        description="Run the gold questions through ask() for several variants (retrieval mode + generator) in one "
+        "process and write report.json, report.md and PNG plots. The corpus is indexed in a store of its own "
+        "under store.cache_dir, so your main index is untouched.",
+    )
+    p.add_argument("--dataset", metavar="PATH", help="gold set JSONL (default: evals/datasets/gold.jsonl)")
+    p.add_argument("--corpus", nargs="+", metavar="PATH", help="listing files to evaluate on (default: bundled)")
+    p.add_argument(
+        "--variants",
+        metavar="NAMES",
+        help="comma-separated MODE or MODE+GENERATOR (e.g. hybrid,hybrid+llama-cpp); bm25 and dense always run. "
+        "Default: bm25, dense, hybrid and each generator available here",
+    )
+    p.add_argument("--out", default="reports/eval", metavar="DIR", help="report folder (default: reports/eval)")
+    p.add_argument("--gate", action="store_true", help="exit 1 when the default variant misses evals/thresholds.yaml")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
+    p.set_defaults(func=cmd_eval)
+
     p = sub.add_parser("stats", parents=[common], help="what is in the index")
     p.add_argument("--json", action="store_true", help="print as JSON")
     p.set_defaults(func=cmd_stats)
@@ -136,6 +297,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PaperRAGError as e:
         print(f"error: {e}", file=sys.stderr)
         return e.exit_code
+    except BrokenPipeError:  # `paperrag ask ... | head`
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print("interrupted: papers written so far are complete; run the command again to finish.", file=sys.stderr)
         return 130

@@ -73,6 +73,8 @@ class Answer:
     suggestions: list[dict[str, Any]] = field(default_factory=list)  # nearest papers when abstaining
     filters: dict[str, Any] = field(default_factory=dict)
     search_query: str | None = None  # what was searched after follow-up resolution and filter extraction
+    evidence_strength: float = 0.0  # best evidence score; below retrieval.abstain_threshold the answer abstains
+    notes: list[str] = field(default_factory=list)  # what the engine did that the reader should know
     mode: str = "hybrid"
     generator: str = "extractive"
     timings_ms: dict[str, float] = field(default_factory=dict)
@@ -100,6 +102,8 @@ class Answer:
             "suggestions": self.suggestions,
             "filters": self.filters,
             "search_query": self.search_query,
+            "evidence_strength": round(self.evidence_strength, 4),
+            "notes": self.notes,
             "mode": self.mode,
             "generator": self.generator,
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},

@@ -18,7 +18,8 @@ _WORD = re.compile(r"[a-z0-9]+(?:[.\-][a-z0-9]+)*")
 def _stopwords() -> frozenset[str]:
     from bm25s.stopwords import STOPWORDS_EN
 
-    return frozenset(STOPWORDS_EN) | {"paper", "papers", "work", "propose", "proposed", "using", "use", "based"}
+    question_words = {"which", "what", "who", "whom", "whose", "where", "when", "why", "how", "does", "did", "do"}
+    return frozenset(STOPWORDS_EN) | question_words | {"paper", "papers", "work", "propose", "proposed", "using"}
 
 
 @lru_cache(maxsize=1)

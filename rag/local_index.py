@@ -57,6 +57,7 @@ class LocalIndex:
     sentence_terms: list[set[str]] = field(default_factory=list)
     idf: dict[str, float] = field(default_factory=dict)
     vocab: set[str] = field(default_factory=set)
+    paper_terms: dict[str, set[str]] = field(default_factory=dict)  # every term of a paper's title and abstract
     chunk_pos: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -68,10 +69,10 @@ class LocalIndex:
         for i, s in enumerate(self.sentences):
             self.paper_sentences.setdefault(s.paper_id, []).append(i)
         self.sentence_terms = [term_set(s.text) for s in self.sentences]
-        paper_terms = {}
+        self.paper_terms = {}
         for c in self.chunks:
-            paper_terms.setdefault(c.paper_id, set()).update(term_set(c.meta.get("title", "") + " " + c.text))
-        self.idf = idf_table(paper_terms.values())
+            self.paper_terms.setdefault(c.paper_id, set()).update(term_set(c.meta.get("title", "") + " " + c.text))
+        self.idf = idf_table(self.paper_terms.values())
         self.vocab = set(self.idf)
 
     # ----- search -----------------------------------------------------------------------------------------

@@ -154,6 +154,10 @@ class PaperStore:
         except (NotFoundError, ValueError):
             return None
 
+    def reload(self) -> None:
+        """Forget the cached collection handle, so its manifest and generation are read afresh."""
+        self._collection = self._get_collection()
+
     @property
     def collection(self) -> Any:
         if self._collection is None:

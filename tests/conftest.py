@@ -47,3 +47,22 @@ def make_settings(tmp: Path, **sections):
 def settings(tmp_path):
     """The shipped config with the store in this test's temp dir."""
     return make_settings(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def bundled_settings(tmp_path_factory, embedder):
+    """A store holding the bundled corpus, ingested once per session (read-only for the tests using it)."""
+    from ingest.pipeline import Ingestor
+
+    settings = make_settings(tmp_path_factory.mktemp("bundled"))
+    report = Ingestor(settings, embedder=embedder).run([BUNDLED], progress=False)
+    assert report.new == 87
+    return settings
+
+
+@pytest.fixture(scope="session")
+def engine(bundled_settings, embedder):
+    """One warm Engine over the bundled corpus, shared by the tests that only read."""
+    from rag.engine import Engine
+
+    return Engine(bundled_settings, embedder=embedder).warm_up()

@@ -1,0 +1,87 @@
+"""The gold set's schema, and loading it with errors that name the file and line.
+
+One JSON object per line:
+  id              unique string
+  type            single | multi | unanswerable | followup | date
+  question        the question (for followup: the first turn's)
+  gold_paper_ids  paper ids that answer it ([] for unanswerable); see `paperrag ask --json` for ids
+  gold_titles     the same papers' titles, for people reading the file (optional)
+  reference_answer  a short correct answer written by a person
+  key_facts       [[alternative, ...], ...]: facts a correct answer contains, each with acceptable surface forms
+  turns           followup only: every turn, each {question, gold_paper_ids, gold_titles, reference_answer, key_facts}
+  expected_filters  date only: {"year_from": int|null, "year_to": int|null} that the date phrase means
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from rag.errors import SourceError
+
+DEFAULT_DATASET = Path(__file__).resolve().parent / "datasets" / "gold.jsonl"
+
+
+class GoldTurn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(min_length=3)
+    gold_paper_ids: list[str] = Field(default_factory=list)
+    gold_titles: list[str] = Field(default_factory=list)
+    reference_answer: str = ""
+    key_facts: list[list[str]] = Field(default_factory=list)
+
+
+class GoldItem(GoldTurn):
+    id: str = Field(min_length=1)
+    type: Literal["single", "multi", "unanswerable", "followup", "date"]
+    turns: list[GoldTurn] = Field(default_factory=list)
+    expected_filters: dict[str, int | None] | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "GoldItem":
+        if self.type == "unanswerable" and self.gold_paper_ids:
+            raise ValueError("an unanswerable question has no gold papers")
+        if self.type != "unanswerable" and not self.gold_paper_ids:
+            raise ValueError(f"a {self.type} question needs gold_paper_ids")
+        if self.type == "followup" and len(self.turns) < 2:
+            raise ValueError("a followup item needs at least two turns")
+        if self.type == "date" and not self.expected_filters:
+            raise ValueError("a date item needs expected_filters")
+        if any(not alts for alts in self.key_facts):
+            raise ValueError("every key fact needs at least one alternative")
+        return self
+
+    def as_turns(self) -> list[GoldTurn]:
+        """The conversation to play: the turns of a followup item, else the item itself as one turn."""
+        return self.turns if self.type == "followup" else [self]
+
+
+def load_dataset(path: str | Path = DEFAULT_DATASET) -> list[GoldItem]:
+    path = Path(path)
+    if not path.is_file():
+        raise SourceError(str(path), "no such dataset file")
+    items: list[GoldItem] = []
+    seen: set[str] = set()
+    with open(path, encoding="utf-8") as f:
+        for line_no, line in enumerate(f, start=1):
+            if not line.strip():
+                continue
+            try:
+                item = GoldItem.model_validate(json.loads(line))
+            except json.JSONDecodeError as e:
+                raise SourceError(str(path), f"malformed JSON ({e.msg})", line_no) from None
+            except ValidationError as e:
+                err = e.errors()[0]
+                where = ".".join(str(p) for p in err["loc"])
+                raise SourceError(str(path), f"invalid item: {where} {err['msg']}".strip(), line_no) from None
+            if item.id in seen:
+                raise SourceError(str(path), f"duplicate id {item.id}", line_no)
+            seen.add(item.id)
+            items.append(item)
+    if not items:
+        raise SourceError(str(path), "the dataset is empty")
+    return items

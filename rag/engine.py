@@ -1,0 +1,210 @@
+"""The Engine: models and indexes loaded once, and `ask` / `ask_stream` built from the parts in rag/.
+
+question -> follow-up resolution -> date phrase -> retrieval -> evidence -> (abstain | generate) -> citations
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any, Iterator, Sequence
+
+from rag.answer import Answer
+from rag.citations import align
+from rag.embeddings import Embedder
+from rag.errors import EmptyIndexError, UsageError
+from rag.evidence import score_evidence, strength
+from rag.filters import Filters, parse_date_phrase
+from rag.followup import as_turns, resolve
+from rag.generators import BACKENDS, GenerationRequest, Generator, create_generator
+from rag.retrieval import MODES, retrieve
+from rag.settings import Settings, load_settings
+from rag.store import PaperStore
+
+
+class Engine:
+    """Answers questions over one index. Build it once per process; it is safe to share between threads."""
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        embedder: Embedder | None = None,
+        store: PaperStore | None = None,
+        generator: Generator | None = None,
+    ):
+        self.settings = settings or load_settings()
+        self.embedder = embedder or Embedder(self.settings.embedding)
+        self.store = store or PaperStore(self.settings)
+        self._generators: dict[str, Generator] = {}
+        if generator is not None:
+            self._generators[generator.name] = generator
+        self._index = None
+        self._checked_model = False
+        self._lock = threading.Lock()
+
+    # ----- shared state -----------------------------------------------------------------------------------
+    def generator(self, name: str | None = None) -> Generator:
+        name = name or self.settings.generator.backend
+        with self._lock:
+            if name not in self._generators:
+                self._generators[name] = create_generator(name, self.settings.generator)
+            return self._generators[name]
+
+    def index(self):
+        """The local BM25 + sentence index, rebuilt if the store changed since it was built."""
+        from rag.local_index import refresh
+
+        with self._lock:
+            if not self._checked_model:
+                self.store.check_model(self.embedder.model_id, self.embedder.dimension)
+                self._checked_model = True
+            self.store.reload()
+            if self.store.count_chunks() == 0:
+                raise EmptyIndexError(
+                    f"the index at {self.store.location} is empty: run `paperrag ingest` first."
+                )
+            self._index = refresh(self.settings, self.store, self.embedder, self._index)
+            return self._index
+
+    def warm_up(self) -> "Engine":
+        """Load the model and indexes now rather than on the first question."""
+        self.index()
+        self.embedder.embed_query("warm up")
+        return self
+
+    # ----- asking -----------------------------------------------------------------------------------------
+    def ask(self, question: str, **kwargs: Any) -> Answer:
+        answer = None
+        for item in self.ask_stream(question, **kwargs):
+            if isinstance(item, Answer):
+                answer = item
+        assert answer is not None
+        return answer
+
+    def ask_stream(
+        self,
+        question: str,
+        *,
+        history: Sequence[Any] | None = None,
+        filters: Filters | dict | None = None,
+        top_k: int | None = None,
+        mode: str | None = None,
+        generator: str | Generator | None = None,
+    ) -> Iterator[str | Answer]:
+        """Yield the answer text as it is produced, then the final, citation-checked `Answer`."""
+        t0 = time.perf_counter()
+        question = (question or "").strip()
+        if not question:
+            raise UsageError("the question is empty: ask something about the papers.")
+        mode = mode or self.settings.retrieval.mode
+        if mode not in MODES:
+            raise UsageError(f"unknown retrieval mode '{mode}'; valid: {', '.join(MODES)}.")
+        top_k = top_k or self.settings.retrieval.top_k
+        if isinstance(generator, str) and generator not in BACKENDS:
+            raise UsageError(f"unknown generator '{generator}'; valid: {', '.join(BACKENDS)}.")
+        gen = generator if generator is not None and not isinstance(generator, str) else self.generator(generator)
+        index = self.index()
+
+        # Follow-ups, then a date phrase; explicit filters win over what the question implies.
+        turns = as_turns(history)
+        resolution = resolve(question, turns)
+        search_query = resolution.search_query
+        if turns and gen.uses_llm and not resolution.paper_ids:
+            condensed = gen.condense(question, turns)
+            if condensed and len(condensed.split()) <= 40:
+                search_query = condensed
+        asked, search_query = parse_date_phrase(search_query)
+        applied = Filters.coerce(filters).merged(asked)
+        if resolution.paper_ids and not applied.paper_ids:
+            applied.paper_ids = resolution.paper_ids
+
+        query_vector = self.embedder.embed_query(search_query)
+        sources = retrieve(
+            self.store, index, self.settings.retrieval, search_query, query_vector,
+            mode=mode, top_k=top_k, filters=applied,
+        )
+        # Within papers picked by a follow-up, rank sentences by what is asked now ("its results").
+        evidence_question = parse_date_phrase(question)[1] if resolution.paper_ids else search_query
+        evidence_vector = (
+            query_vector if evidence_question == search_query else self.embedder.embed_query(evidence_question)
+        )
+        score_evidence(evidence_question, evidence_vector, sources, index)
+        t_retrieved = time.perf_counter()
+
+        answer = Answer(
+            question=question,
+            answer="",
+            abstained=False,
+            sources=sources,
+            filters=applied.to_dict(),
+            search_query=search_query,
+            mode=mode,
+            generator=gen.name,
+        )
+        best = strength(search_query, sources, index)
+        answer.evidence_strength = best
+        threshold = self.settings.retrieval.abstain_threshold
+        if best < threshold and not resolution.paper_ids:
+            answer.abstained = True
+            answer.reason = (
+                "The papers in the collection do not cover this question"
+                + (f" within the filter ({applied.describe()})" if not applied.empty else "")
+                + f": the best evidence scores {best:.2f}, below the threshold {threshold:.2f}."
+            )
+            answer.answer = "Not found in the collection. " + answer.reason
+            answer.suggestions = [
+                {"paper_id": s.paper_id, "title": s.title, "date": s.date, "year": s.year, "url": s.url}
+                for s in sources[:3]
+            ]
+            answer.timings_ms = _timings(t0, t_retrieved, time.perf_counter())
+            yield answer.answer
+            yield answer
+            return
+
+        request = GenerationRequest(
+            question=search_query if gen.uses_llm else evidence_question,
+            sources=sources,
+            history=turns,
+            max_sentences=self.settings.generator.max_sentences,
+        )
+        pieces: list[str] = []
+        for piece in gen.stream(request):
+            pieces.append(piece)
+            yield piece
+        t_generated = time.perf_counter()
+
+        aligned = align("".join(pieces), sources, index, self.embedder.embed)
+        if not aligned.citations and gen.uses_llm:
+            # The model wrote nothing the sources support, yet the evidence is there: answer from the abstracts'
+            # own sentences rather than show an unsupported answer or none.
+            answer.notes.append(
+                f"{gen.name}'s answer was not supported by the retrieved abstracts "
+                f"({' '.join(''.join(pieces).split())[:160]!r}); the answer quotes the abstracts instead."
+            )
+            fallback = "".join(self.generator("extractive").stream(request))
+            aligned = align(fallback, sources, index, self.embedder.embed)
+        answer.answer = aligned.text
+        answer.sentences = aligned.sentences
+        answer.citations = aligned.citations
+        for si in aligned.cited_sources:
+            sources[si].cited = True
+        if not aligned.citations:
+            answer.abstained = True
+            answer.reason = "No sentence of the retrieved abstracts supports an answer."
+            answer.answer = "Not found in the collection. " + answer.reason
+            answer.suggestions = [
+                {"paper_id": s.paper_id, "title": s.title, "date": s.date, "year": s.year, "url": s.url}
+                for s in sources[:3]
+            ]
+        answer.timings_ms = _timings(t0, t_retrieved, t_generated)
+        yield answer
+
+
+def _timings(t0: float, t_retrieved: float, t_generated: float) -> dict[str, float]:
+    end = time.perf_counter()
+    return {
+        "retrieve": (t_retrieved - t0) * 1000,
+        "generate": (t_generated - t_retrieved) * 1000,
+        "total": (end - t0) * 1000,
+    }

@@ -1,0 +1,100 @@
+"""Follow-up questions: resolving "it", "the second paper", "them" against the previous turn.
+
+Rules, so they work without a language model: an ordinal or numbered reference picks that paper of the previous
+answer's citations; a singular reference ("it", "this paper") picks its first citation; a plural one ("them",
+"these papers") keeps all its citations. The search then runs inside those papers, and a question that names no
+topic of its own carries over the previous turn's search focus. A generator with a language model may also
+condense the question into a standalone one (the engine uses that text for the search).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+from rag.generators.base import Turn
+from rag.lexical import term_set
+
+_ORDINALS = {
+    "first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4,
+    "fifth": 5, "5th": 5, "last": -1, "latter": -1, "former": 1,
+}
+_ORDINAL_REF = re.compile(
+    r"\b(?:the\s+)?(first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|last|latter|former)"
+    r"(?:\s+(?:one|paper|article|study|work|source|citation|result|reference))?\b",
+    re.I,
+)
+_NUMBER_REF = re.compile(r"(?:\b(?:paper|source|citation|reference|number)\s*#?\s*|\[)(\d{1,2})\]?", re.I)
+_SINGULAR = re.compile(
+    r"\b(it|its|it's|this|that|the)\s*(paper|work|study|article|method|approach|model|framework)\b|"
+    r"\b(it|its|itself)\b|\b(the authors|they propose|their method|their results)\b",
+    re.I,
+)
+_PLURAL = re.compile(
+    r"\b(them|these|those|they|their|each|both|all of them|which of them|any of them|the papers|these papers|"
+    r"those papers|the others|the rest)\b",
+    re.I,
+)
+_CONTINUATION = re.compile(r"^\s*(and|also|what about|how about|and what about|what else|more)\b", re.I)
+# Words that say nothing about the topic; a follow-up made only of these carries the previous focus over.
+_GENERIC = term_set(
+    "what were its results what are the results tell me more about the second paper which of them use how does "
+    "it work what did they find what is the main contribution explain this the first one last one details "
+    "method methods approach results findings performance evaluation datasets limitations contributions"
+)
+
+
+@dataclass
+class Resolution:
+    search_query: str  # what to search
+    paper_ids: list[str] = field(default_factory=list)  # restrict the search to these papers
+    reference: str | None = None  # which rule fired, for the answer's record
+
+
+def as_turns(history: Sequence[Any] | None) -> list[Turn]:
+    """Accept Turns, Answers, or Answer dicts (`to_dict()` output, e.g. from JSON) as history."""
+    turns: list[Turn] = []
+    for h in history or []:
+        if isinstance(h, Turn):
+            turns.append(h)
+            continue
+        d = h.to_dict() if hasattr(h, "to_dict") else dict(h)
+        cited = [
+            {"n": c.get("n"), "paper_id": c.get("paper_id"), "title": c.get("title")} for c in d.get("citations", [])
+        ]
+        turns.append(Turn(d.get("question", ""), d.get("answer", ""), cited, d.get("search_query")))
+    return turns
+
+
+def _strip_reference(question: str, pattern: re.Pattern[str]) -> str:
+    return re.sub(r"\s{2,}", " ", pattern.sub(" ", question)).strip()
+
+
+def resolve(question: str, history: Sequence[Turn]) -> Resolution:
+    """Turn a follow-up into a search over the right papers; a first question passes through unchanged."""
+    if not history:
+        return Resolution(question)
+    last = history[-1]
+    cited = [c["paper_id"] for c in last.cited if c.get("paper_id")]
+    focus = last.search_query or last.question
+    own_topic = term_set(question) - _GENERIC
+    carried = question if own_topic else f"{question} {focus}"
+
+    if cited:
+        m = _NUMBER_REF.search(question)
+        if m and 1 <= int(m.group(1)) <= len(cited):
+            return Resolution(f"{question} {focus}", [cited[int(m.group(1)) - 1]], f"paper [{m.group(1)}]")
+        m = _ORDINAL_REF.search(question)
+        if m:
+            k = _ORDINALS[m.group(1).lower()]
+            pick = cited[-1] if k == -1 else (cited[k - 1] if k <= len(cited) else None)
+            if pick:
+                return Resolution(f"{question} {focus}", [pick], f"{m.group(1).lower()} paper")
+        if _PLURAL.search(question) and len(cited) > 1:
+            return Resolution(carried, cited, "the cited papers")
+        if _SINGULAR.search(question):
+            return Resolution(f"{question} {focus}", cited[:1], "the first cited paper")
+    if not own_topic or _CONTINUATION.search(question):
+        return Resolution(carried, [], "previous topic")
+    return Resolution(question)

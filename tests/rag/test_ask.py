@@ -1,0 +1,173 @@
+"""`ask()` over the bundled corpus with the real model, real Chroma and real BM25 (extractive generator)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import make_settings
+from rag.answer import Answer
+from rag.errors import EmptyIndexError, UsageError
+
+HYPERNET = "Magnitude Invariant Parametrizations Improve Hypernetwork Learning"
+
+
+def cited_titles(answer: Answer) -> list[str]:
+    return [c.title for c in answer.citations]
+
+
+def test_hypernetwork_question_cites_the_magnitude_paper(engine):
+    answer = engine.ask("What makes hypernetworks hard to train?")
+    assert not answer.abstained
+    assert cited_titles(answer)[0] == HYPERNET
+    evidence = " ".join(answer.citations[0].evidence)
+    assert "magnitude proportionality" in evidence
+    assert "[1]" in answer.answer
+    assert answer.sources[0].title == HYPERNET and answer.sources[0].cited
+
+
+def test_module_level_ask_returns_json_ready_dict(bundled_settings):
+    import rag
+
+    rag.reset_engine()
+    try:
+        d = rag.ask("What makes hypernetworks hard to train?", settings=bundled_settings).to_dict()
+    finally:
+        rag.reset_engine()
+    assert json.loads(json.dumps(d)) == d
+    for key in ("question", "answer", "abstained", "reason", "citations", "sources", "filters", "generator",
+                "timings_ms"):
+        assert key in d
+    c = d["citations"][0]
+    assert set(c) >= {"n", "paper_id", "title", "date", "year", "url", "evidence", "score"}
+    assert c["n"] == 1 and c["title"] == HYPERNET and c["year"] == 2023
+    assert set(d["timings_ms"]) == {"retrieve", "generate", "total"}
+    assert all(set(s) >= {"paper_id", "title", "score", "cited"} for s in d["sources"])
+    assert [s["cited"] for s in d["sources"]].count(True) == len(d["citations"])
+    assert d["generator"] == "extractive"
+
+
+def test_every_sentence_is_cited_and_only_cited_papers_are_citations(engine):
+    answer = engine.ask("How does dynamic resolution with automatic patch configuration help vision-language models?")
+    assert answer.sentences and all(s.citations and not s.unsupported for s in answer.sentences)
+    cited_ids = {c.paper_id for c in answer.citations}
+    assert cited_ids == {s.paper_id for s in answer.sources if s.cited}
+    assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Who won the 2018 World Cup?",
+        "What is a good recipe for banana bread?",
+        "How tall is the Eiffel Tower?",
+    ],
+)
+def test_far_off_questions_abstain(engine, question):
+    answer = engine.ask(question)
+    assert answer.abstained, answer.answer
+    assert answer.reason and "do not cover" in answer.reason
+    assert answer.citations == [] and answer.answer.startswith("Not found")
+    assert 1 <= len(answer.suggestions) <= 3
+
+
+@pytest.mark.parametrize(
+    "question, title_start",
+    [
+        ("Which method replaces local gradients in attribution patching with LRP coefficients?", "RelP"),
+        ("How can a large model be trained by dividing it into modules trained independently?", "Deep Model Assembling"),
+        ("What resolution can the InternLM vision-language model handle?", "InternLM-XComposer2-4KHD"),
+        ("Does bottom-up hierarchical clustering recover communities better than top-down?", "When Does Bottom-up"),
+        ("How can neural networks be trained without back-propagation?", "NoProp"),
+    ],
+)
+def test_answerable_questions_do_not_abstain(engine, question, title_start):
+    answer = engine.ask(question)
+    assert not answer.abstained, answer.reason
+    assert cited_titles(answer)[0].startswith(title_start), cited_titles(answer)
+
+
+def test_date_phrase_becomes_a_filter_and_is_reported(engine):
+    answer = engine.ask("Which papers since 2024 study diffusion models?")
+    assert answer.filters["year_from"] == 2024 and answer.filters["phrase"] == "since 2024"
+    assert answer.sources and all(s.year and s.year >= 2024 for s in answer.sources)
+    assert "since 2024" not in answer.search_query
+    before = engine.ask("Which papers before 2022 study network pruning?")
+    assert before.filters["year_to"] == 2021
+    assert all(s.year <= 2021 for s in before.sources)
+
+
+def test_explicit_filters(engine):
+    answer = engine.ask("pruning neural networks", filters={"year_from": 2023, "year_to": 2023})
+    assert answer.sources and all(s.year == 2023 for s in answer.sources)
+    titled = engine.ask("What does the paper find?", filters={"title": "lottery"})
+    assert titled.sources and all("lottery" in s.title.lower() for s in titled.sources)
+    with pytest.raises(UsageError, match="unknown filter"):
+        engine.ask("pruning", filters={"yearfrom": 2020})
+
+
+@pytest.mark.parametrize("mode", ["dense", "bm25", "hybrid"])
+def test_each_retrieval_mode_finds_the_paper(engine, mode):
+    answer = engine.ask("What makes hypernetworks hard to train?", mode=mode)
+    assert answer.mode == mode
+    assert answer.sources[0].title == HYPERNET
+
+
+def test_one_paper_is_one_source(engine):
+    answer = engine.ask("magnitude proportionality hypernetwork inputs outputs", top_k=8)
+    ids = [s.paper_id for s in answer.sources]
+    assert len(ids) == len(set(ids)) == 8
+
+
+def test_follow_up_with_it_stays_on_the_cited_paper(engine):
+    first = engine.ask("What makes hypernetworks hard to train?")
+    second = engine.ask("What were its results?", history=[first])
+    assert [s.title for s in second.sources] == [HYPERNET]
+    assert cited_titles(second) == [HYPERNET]
+    assert second.filters.get("paper_ids") == [first.citations[0].paper_id]
+    assert not second.abstained
+
+
+def test_follow_up_ordinal_reference_picks_that_paper(engine):
+    first = engine.ask("Which papers study neural network pruning?")
+    assert len(first.citations) >= 2, first.answer
+    second = engine.ask("Tell me more about the second paper", history=[first.to_dict()])
+    assert [s.paper_id for s in second.sources] == [first.citations[1].paper_id]
+
+
+def test_follow_up_plural_reference_searches_within_the_cited_papers(engine):
+    first = engine.ask("Which papers study neural network pruning?")
+    cited = {c.paper_id for c in first.citations}
+    second = engine.ask("And which of them use transformers?", history=[first])
+    assert {s.paper_id for s in second.sources} <= cited
+
+
+def test_follow_up_without_reference_carries_the_topic(engine):
+    first = engine.ask("What makes hypernetworks hard to train?")
+    second = engine.ask("and what about the results?", history=[first])
+    assert "hypernetworks" in second.search_query
+
+
+def test_stream_yields_text_then_the_answer(engine):
+    items = list(engine.ask_stream("What makes hypernetworks hard to train?"))
+    assert isinstance(items[-1], Answer)
+    text = "".join(i for i in items[:-1])
+    assert text and "hypernetworks" in text
+
+
+def test_empty_question_is_a_usage_error(engine):
+    for q in ("", "   ", None):
+        with pytest.raises(UsageError, match="empty"):
+            engine.ask(q)
+    with pytest.raises(UsageError, match="unknown retrieval mode"):
+        engine.ask("pruning", mode="sparse")
+    with pytest.raises(UsageError, match="unknown generator"):
+        engine.ask("pruning", generator="gpt-9")
+
+
+def test_missing_index_says_run_ingest_first(tmp_path, embedder):
+    from rag.engine import Engine
+
+    with pytest.raises(EmptyIndexError, match="run `paperrag ingest` first"):
+        Engine(make_settings(tmp_path), embedder=embedder).ask("anything?")
