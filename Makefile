@@ -14,7 +14,9 @@ export TRANSFORMERS_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: setup setup-dev run test test-fast bench eval clean
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: setup setup-dev browser run ingest test test-fast bench eval clean
 
 $(VENV)/.base: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,18 +31,32 @@ $(VENV)/.dev: $(VENV)/.base
 setup: $(VENV)/.base
 setup-dev: $(VENV)/.dev
 
+# Debian's chromium for the browser test (Playwright's own browser download does not work offline).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+
+# Ingest the bundled corpus if the index is empty, then open the chat UI on http://127.0.0.1:7860/
 run: setup
+	$(PAPERRAG) serve --open
+
+ingest: setup
 	$(PAPERRAG) ingest
 	$(PAPERRAG) stats
 
-test: setup-dev
+test: setup-dev browser
 	$(PY) -m pytest -q
 
 test-fast: setup-dev
 	$(PY) -m pytest -q -m "not slow and not llm"
 
+eval: setup-dev
+	$(PAPERRAG) eval --out reports/eval
+
 bench: setup-dev
 	$(PY) benchmarks/ingest.py
+	$(PY) benchmarks/query.py
+	$(PY) benchmarks/ui_load.py
 
 clean:
 	rm -rf $(VENV) .paperrag test-artifacts

@@ -169,6 +169,19 @@ def _add_ask_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--category", action="append", metavar="CAT", help="only papers in this arXiv category (repeatable)")
 
 
+# ----- serve ----------------------------------------------------------------------------------------------------
+def cmd_serve(args: argparse.Namespace) -> int:
+    from ui.app import serve
+
+    settings = _settings(args)
+    if args.host:
+        settings.ui.host = args.host
+    if args.port:
+        settings.ui.port = args.port
+    serve(settings, ingest_if_empty=not args.no_ingest, open_browser=args.open)
+    return 0
+
+
 # ----- eval -----------------------------------------------------------------------------------------------------
 def cmd_eval(args: argparse.Namespace) -> int:
     from evals.gate import check, load_thresholds
@@ -258,6 +271,20 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("chat", parents=[common], help="a conversation in the terminal (follow-ups use history)")
     _add_ask_arguments(p)
     p.set_defaults(func=cmd_chat)
+
+    p = sub.add_parser(
+        "serve",
+        parents=[common],
+        help="open the chat UI (Gradio) in the browser",
+        description="Serve the chat UI. Binds 127.0.0.1 unless --host says otherwise; a non-loopback host "
+        "requires ui.auth (env PAPERRAG_UI__AUTH='user:password'). Ingests the bundled corpus first if the index "
+        "is empty.",
+    )
+    p.add_argument("--host", help="address to bind (default: ui.host, 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port (default: ui.port, 7860)")
+    p.add_argument("--open", action="store_true", help="open a browser tab")
+    p.add_argument("--no-ingest", action="store_true", help="do not ingest the bundled corpus into an empty index")
+    p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser(
         "eval",
