@@ -153,10 +153,7 @@ class Engine:
                 + f": the best evidence scores {best:.2f}, below the threshold {threshold:.2f}."
             )
             answer.answer = "Not found in the collection. " + answer.reason
-            answer.suggestions = [
-                {"paper_id": s.paper_id, "title": s.title, "date": s.date, "year": s.year, "url": s.url}
-                for s in sources[:3]
-            ]
+            answer.suggestions = _suggestions(sources)
             answer.timings_ms = _timings(t0, t_retrieved, time.perf_counter())
             yield answer.answer
             yield answer
@@ -193,12 +190,16 @@ class Engine:
             answer.abstained = True
             answer.reason = "No sentence of the retrieved abstracts supports an answer."
             answer.answer = "Not found in the collection. " + answer.reason
-            answer.suggestions = [
-                {"paper_id": s.paper_id, "title": s.title, "date": s.date, "year": s.year, "url": s.url}
-                for s in sources[:3]
-            ]
+            answer.suggestions = _suggestions(sources)
         answer.timings_ms = _timings(t0, t_retrieved, t_generated)
         yield answer
+
+
+def _suggestions(sources: list) -> list[dict[str, Any]]:
+    """The nearest papers, offered when the answer is "not found"."""
+    return [
+        {"paper_id": s.paper_id, "title": s.title, "date": s.date, "year": s.year, "url": s.url} for s in sources[:3]
+    ]
 
 
 def _timings(t0: float, t_retrieved: float, t_generated: float) -> dict[str, float]:

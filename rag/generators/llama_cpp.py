@@ -8,8 +8,7 @@ from pathlib import Path
 from typing import Iterator
 
 from rag.errors import ConfigError, GeneratorError
-from rag.generators.base import GenerationRequest, Turn
-from rag.generators.prompt import STOP, answer_prompt, condense_prompt
+from rag.generators.prompt import CompletionGenerator
 from rag.settings import GeneratorSettings
 
 
@@ -24,7 +23,7 @@ def packaged_model_path() -> Path:
     return Path(assemble())
 
 
-class LlamaCppGenerator:
+class LlamaCppGenerator(CompletionGenerator):
     name = "llama-cpp"
     uses_llm = True
 
@@ -68,10 +67,3 @@ class LlamaCppGenerator:
                     yield part["choices"][0]["text"]
             except ValueError as e:  # prompt longer than the context window
                 raise GeneratorError(f"llama-cpp: {e}; raise generator.n_ctx or lower retrieval.top_k.") from None
-
-    def stream(self, request: GenerationRequest) -> Iterator[str]:
-        yield from self._complete(answer_prompt(request), STOP, self.settings.max_tokens)
-
-    def condense(self, question: str, history: list[Turn]) -> str | None:
-        text = "".join(self._complete(condense_prompt(question, history), ["\n"], 48)).strip()
-        return text or None

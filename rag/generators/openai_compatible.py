@@ -10,12 +10,11 @@ import os
 from typing import Iterator
 
 from rag.errors import GeneratorError
-from rag.generators.base import GenerationRequest, Turn
-from rag.generators.prompt import STOP, answer_prompt, condense_prompt
+from rag.generators.prompt import CompletionGenerator
 from rag.settings import GeneratorSettings
 
 
-class OpenAICompatibleGenerator:
+class OpenAICompatibleGenerator(CompletionGenerator):
     name = "openai-compatible"
     uses_llm = True
 
@@ -65,10 +64,3 @@ class OpenAICompatibleGenerator:
                 f"the openai-compatible server at {url} refused the request (HTTP {e.status_code}): "
                 f"{str(e.message)[:200]}"
             ) from None
-
-    def stream(self, request: GenerationRequest) -> Iterator[str]:
-        yield from self._complete(answer_prompt(request), STOP, self.settings.max_tokens)
-
-    def condense(self, question: str, history: list[Turn]) -> str | None:
-        text = "".join(self._complete(condense_prompt(question, history), ["\n"], 48)).strip()
-        return text or None

@@ -8,6 +8,8 @@ template) because the packaged Gemma 3 270M is a base model.
 
 from __future__ import annotations
 
+from typing import Iterator
+
 from rag.generators.base import GenerationRequest, Turn
 
 FENCE = "```"
@@ -54,3 +56,21 @@ def condense_prompt(question: str, history: list[Turn]) -> str:
         f"Follow-up question: {quote(question)}\n"
         "Standalone question:"
     )
+
+
+class CompletionGenerator:
+    """What the language-model generators share: the prompts. Subclasses implement `_complete`."""
+
+    name = "completion"
+    uses_llm = True
+    settings: object
+
+    def _complete(self, prompt: str, stop: list[str], max_tokens: int) -> Iterator[str]:
+        raise NotImplementedError
+
+    def stream(self, request: GenerationRequest) -> Iterator[str]:
+        yield from self._complete(answer_prompt(request), STOP, self.settings.max_tokens)
+
+    def condense(self, question: str, history: list[Turn]) -> str | None:
+        text = "".join(self._complete(condense_prompt(question, history), ["\n"], 48)).strip()
+        return text or None
