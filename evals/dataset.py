@@ -77,7 +77,8 @@ def load_dataset(path: str | Path = DEFAULT_DATASET) -> list[GoldItem]:
             except ValidationError as e:
                 err = e.errors()[0]
                 where = ".".join(str(p) for p in err["loc"])
-                raise SourceError(str(path), f"invalid item: {where} {err['msg']}".strip(), line_no) from None
+                msg = str(err["msg"]).removeprefix("Value error, ")
+                raise SourceError(str(path), " ".join(x for x in ("invalid item:", where, msg) if x), line_no) from None
             if item.id in seen:
                 raise SourceError(str(path), f"duplicate id {item.id}", line_no)
             seen.add(item.id)

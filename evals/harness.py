@@ -21,8 +21,14 @@ class EvalRun:
 
 
 def eval_settings(settings: Any, corpus: Sequence[Path]) -> Any:
-    """The user's settings with the store moved to a cache folder of its own, keyed by the corpus files."""
-    key = short_hash(*sorted(str(Path(c).resolve()) for c in corpus), length=10)
+    """The user's settings with the store moved to a cache folder of its own, keyed by the corpus files, the
+    embedding model and the chunking (so changing either gets a fresh store, never a manifest mismatch)."""
+    key = short_hash(
+        *sorted(str(Path(c).resolve()) for c in corpus),
+        settings.embedding.model,
+        f"{settings.chunking.max_tokens}/{settings.chunking.overlap_tokens}",
+        length=10,
+    )
     folder = Path(settings.store.cache_dir) / "eval" / key
     s = settings.model_copy(deep=True)
     s.store.backend = "chroma-persistent"

@@ -34,7 +34,9 @@ def mrr_at(ranked: Sequence[str], gold: set[str], k: int = 10) -> float:
 
 
 def ndcg_at(ranked: Sequence[str], gold: set[str], k: int = 10) -> float:
-    """Binary-relevance nDCG: sum over gold hits of 1/log2(rank+1), divided by the ideal ordering's sum."""
+    """Binary-relevance nDCG: sum over gold hits of 1/log2(rank+1), divided by the ideal ordering's sum.
+    A paper listed twice counts once, at its first rank."""
+    ranked = list(dict.fromkeys(ranked))
     dcg = sum(1.0 / math.log2(i + 1) for i, p in enumerate(ranked[:k], start=1) if p in gold)
     ideal = sum(1.0 / math.log2(i + 1) for i in range(1, min(len(gold), k) + 1))
     return dcg / ideal if ideal else 0.0

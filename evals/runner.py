@@ -85,10 +85,7 @@ def _server_up(base_url: str) -> bool:
 
 
 def with_baselines(names: Sequence[str]) -> list[Variant]:
-    variants = [Variant.parse(n) for n in names]
-    for base in BASELINES:
-        if base not in [v.name for v in variants]:
-            variants.insert(0, Variant.parse(base))
+    variants = [Variant.parse(b) for b in BASELINES if b not in names] + [Variant.parse(n) for n in names]
     return list(dict.fromkeys(variants))
 
 

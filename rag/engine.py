@@ -56,8 +56,8 @@ class Engine:
         from rag.local_index import refresh
 
         with self._lock:
-            if not self._checked_model:
-                self.store.check_model(self.embedder.model_id, self.embedder.dimension)
+            if not self._checked_model:  # raises EmptyIndexError at once when nothing was ingested
+                self.store.check_model(self.embedder.model_id, lambda: self.embedder.dimension)
                 self._checked_model = True
             self.store.reload()
             if self.store.count_chunks() == 0:

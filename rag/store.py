@@ -149,6 +149,9 @@ class PaperStore:
     def _get_collection(self) -> Any | None:
         from chromadb.errors import NotFoundError
 
+        s = self.settings.store
+        if s.backend == "chroma-persistent" and self._client is None and not s.persist_dir.exists():
+            return None  # nothing ingested yet; do not create an empty store just by looking
         try:
             return self.client.get_collection(self.settings.store.collection, embedding_function=None)
         except (NotFoundError, ValueError):
@@ -184,9 +187,16 @@ class PaperStore:
     def manifest(self) -> dict[str, Any]:
         return dict(self.collection.metadata or {})
 
-    def check_model(self, model_id: str, dimension: int, *, for_writing: bool = False) -> None:
-        """Refuse an index built with another model (or, when writing, other chunking)."""
+    def check_model(self, model_id: str, dimension: int | Callable[[], int], *, for_writing: bool = False) -> None:
+        """Refuse an index built with another model (or, when writing, other chunking).
+
+        `dimension` may be a callable: it is called only when the manifest names another model, so checking an
+        index built with the configured model never loads the model.
+        """
         have = self.manifest
+        if callable(dimension):
+            same = have.get("embedding_model") == model_id and "embedding_dim" in have
+            dimension = int(have["embedding_dim"]) if same else dimension()
         if "embedding_model" not in have:
             if self.collection.count() == 0:
                 return
@@ -223,9 +233,7 @@ class PaperStore:
             self.client.delete_collection(name)
         self._collection = self._get_collection()
         if self._collection is not None:
-            have = self.manifest
-            same_model = have.get("embedding_model") == model_id and "embedding_dim" in have
-            self.check_model(model_id, int(have["embedding_dim"]) if same_model else dimension(), for_writing=True)
+            self.check_model(model_id, dimension, for_writing=True)
             return
         manifest = {
             **self.wanted_manifest(model_id, dimension()),
