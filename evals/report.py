@@ -114,7 +114,7 @@ def write_plots(out: Path, summary: dict[str, Any], by_variant: dict[str, list[T
     ax.set_ylim(0, 1.05)
     ax.set_ylabel("score (higher is better; false_abstention: lower)")
     ax.set_title("PaperRAG: metrics per variant")
-    ax.legend(loc="upper right", fontsize=8)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
     metrics_png = out / "metrics.png"
