@@ -66,3 +66,29 @@ def engine(bundled_settings, embedder):
     from rag.engine import Engine
 
     return Engine(bundled_settings, embedder=embedder).warm_up()
+
+
+def wait_for_server(proc, ready, timeout: float, name: str) -> None:
+    """Poll `ready()` until it stops raising; fail the test if `proc` exits or `timeout` seconds pass."""
+    import time
+
+    deadline = time.time() + timeout
+    while True:
+        try:
+            ready()
+            return
+        except Exception:
+            if time.time() > deadline or proc.poll() is not None:
+                proc.kill()
+                pytest.fail(f"{name} did not start")
+            time.sleep(0.3)
+
+
+def stop_server(proc) -> None:
+    import subprocess
+
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 
 from conftest import BUNDLED
 from ingest.chunking import chunk_paper, embedding_text

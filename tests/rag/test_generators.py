@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 
 import pytest
 
-from conftest import FIXTURES, free_port, make_settings
+from conftest import free_port, make_settings, stop_server, wait_for_server
 from ingest.pipeline import Ingestor
 from rag.engine import Engine
 from rag.errors import ConfigError, GeneratorError
@@ -149,22 +148,12 @@ def llm_server(gguf_path):
     )
     import urllib.request
 
-    deadline = time.time() + 120
-    while True:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/models", timeout=2).read()
-            break
-        except OSError:
-            if time.time() > deadline or proc.poll() is not None:
-                proc.kill()
-                pytest.fail("llama_cpp.server did not start")
-            time.sleep(0.5)
+    wait_for_server(
+        proc, lambda: urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/models", timeout=2).read(), 120,
+        "llama_cpp.server",
+    )
     yield f"http://127.0.0.1:{port}/v1", proc
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    stop_server(proc)
 
 
 @llm

@@ -5,12 +5,11 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES, free_port, make_settings
+from conftest import FIXTURES, free_port, make_settings, stop_server, wait_for_server
 from ingest.pipeline import Ingestor
 from rag.errors import StoreError
 from rag.store import PaperStore
@@ -33,22 +32,14 @@ def chroma_server(tmp_path):
     import chromadb
     from chromadb.config import Settings
 
-    deadline = time.time() + 60
-    while True:
-        try:
-            chromadb.HttpClient(host="127.0.0.1", port=port, settings=Settings(anonymized_telemetry=False)).heartbeat()
-            break
-        except Exception:
-            if time.time() > deadline or proc.poll() is not None:
-                proc.kill()
-                pytest.fail("chroma server did not start")
-            time.sleep(0.3)
+    wait_for_server(
+        proc,
+        lambda: chromadb.HttpClient(host="127.0.0.1", port=port, settings=Settings(anonymized_telemetry=False)).heartbeat(),
+        60,
+        "chroma server",
+    )
     yield port, proc
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    stop_server(proc)
 
 
 def test_ingest_and_read_through_a_chroma_server(chroma_server, embedder, tmp_path):
