@@ -4,8 +4,8 @@
 
 Both sides share one loaded Embedder and one store holding the bundled corpus (ingested into a temp folder
 first, or the folder given by --store, which is ingested idempotently and reused). The bare side is the least a
-question can cost: encode it, then `PaperStore.query(vector, n=retrieval.candidates)`. The ask side is the whole
-path: follow-up and date parsing, dense + BM25 retrieval fused by RRF, evidence scoring, the extractive answer
+question can cost: encode it, then a Chroma nearest-neighbour query for retrieval.candidates papers. The ask side is the whole
+path: follow-up and date parsing, the change-log check, dense + BM25 retrieval fused by RRF, evidence scoring, the extractive answer
 and citation alignment. The questions are the gold set's (evals/datasets/gold.jsonl), mixed across its types;
 after a warm-up pass the two sides alternate question by question, so machine noise hits both.
 Targets: ask p50 <= 3 x bare p50, and ask p50 < 150 ms.
@@ -83,12 +83,12 @@ def run(args: argparse.Namespace, folder: Path) -> None:
     print(f"store: {folder}: {report.summary()}")
 
     engine = Engine(settings, embedder=embedder).warm_up()
-    store = engine.store
+    chroma = engine.library.chroma
     n = settings.retrieval.candidates
     questions = varied_questions(args.questions)
 
     def bare(q: str) -> None:
-        store.query(embedder.embed_query(q), n=n)
+        chroma.query(embedder.embed_query(q), n=n)
 
     def ask(q: str) -> None:
         engine.ask(q, generator="extractive")
@@ -109,7 +109,7 @@ def run(args: argparse.Namespace, folder: Path) -> None:
     b50, b95 = percentile(raw, 50), percentile(raw, 95)
     ratio = a50 / b50
     print(f"questions: {len(questions)} from the gold set x {args.repeat} passes (after one warm-up pass), "
-          f"bare query n={n} chunks; {len(questions) - len(answered)} of the questions get 'not found' "
+          f"bare query n={n} papers; {len(questions) - len(answered)} of the questions get 'not found' "
           "(no generation step)")
     print(f"bare Chroma query (encode + query) : p50 {b50:7.1f} ms   p95 {b95:7.1f} ms")
     print(f"Engine.ask, extractive             : p50 {a50:7.1f} ms   p95 {a95:7.1f} ms")

@@ -56,24 +56,27 @@ def _format_stats(s: dict) -> str:
     dates = f"{rng[0]} .. {rng[1]}" if rng else "-"
     if s["undated_papers"]:
         dates += f" ({s['undated_papers']} undated)"
-    model = f"{s['embedding_model']} (dim {s['embedding_dim']})" if s["embedding_model"] else "-"
-    c = s["chunking"]
-    chunking = f"{c['max_tokens']} tokens, overlap {c['overlap_tokens']}" if c["max_tokens"] else "-"
+    model = "-"
+    if s["embedding_model"]:
+        quant = "" if s.get("embedding_quantization") in (None, "none") else f", {s['embedding_quantization']}"
+        model = f"{s['embedding_model']} (dim {s['embedding_dim']}, {s.get('embedding_backend')}{quant})"
+    years = ", ".join(f"{y}: {n}" for y, n in s.get("years", {}).items()) or "-"
+    sources = ", ".join(f"{k}: {n}" for k, n in s.get("sources", {}).items()) or "-"
     rows = [
         ("papers", s["papers"]),
-        ("chunks", s["chunks"]),
         ("dates", dates),
+        ("years", years),
+        ("sources", sources),
         ("embedding", model),
-        ("chunking", chunking),
         ("store", f"{s['store']['backend']} at {s['store']['location']}"),
     ]
     return "\n".join(f"{k:<10} {v}" for k, v in rows)
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
-    from rag.store import PaperStore
+    from rag.library import Library
 
-    stats = PaperStore(_settings(args)).stats()
+    stats = Library(_settings(args)).stats()
     print(json.dumps(stats, indent=2) if args.json else _format_stats(stats))
     return 0
 

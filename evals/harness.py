@@ -22,11 +22,15 @@ class EvalRun:
 
 def eval_settings(settings: Any, corpus: Sequence[Path]) -> Any:
     """The user's settings with the store moved to a cache folder of its own, keyed by the corpus files, the
-    embedding model and the chunking (so changing either gets a fresh store, never a manifest mismatch)."""
+    embedding model and its quantization (so changing either gets a fresh store, never a manifest mismatch)."""
+    from rag.embeddings import quantization_of
+    from rag.types import SCHEMA_VERSION
+
     key = short_hash(
         *sorted(str(Path(c).resolve()) for c in corpus),
         settings.embedding.model,
-        f"{settings.chunking.max_tokens}/{settings.chunking.overlap_tokens}",
+        quantization_of(settings.embedding.backend),
+        f"schema{SCHEMA_VERSION}",
         length=10,
     )
     folder = Path(settings.store.cache_dir) / "eval" / key

@@ -12,7 +12,7 @@ import re
 from collections import Counter
 from typing import Sequence
 
-from rag.lexical import terms
+from rag.terms import terms
 
 
 def hit_at(ranked: Sequence[str], gold: set[str], k: int) -> float:

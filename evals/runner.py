@@ -119,19 +119,21 @@ class TurnResult:
 
 def _sentence_support(engine: Any, answer: Any) -> float | None:
     """Share of answer sentences supported (metrics.supported) by the abstracts of the papers they cite."""
+    import numpy as np
+
     if answer.abstained or not answer.sentences:
         return None
-    index = engine.index()
     by_n = {c.n: c.paper_id for c in answer.citations}
+    passages = engine.library.passages(list(by_n.values()))
     texts = [s.text for s in answer.sentences]
     vectors = engine.embedder.embed(texts)
     ok = 0
     for sent, vec in zip(answer.sentences, vectors):
-        ids = [i for n in sent.citations for i in index.paper_sentences.get(by_n.get(n, ""), [])]
-        if sent.unsupported or not ids:
+        cited = [x for n in sent.citations for x in (passages[by_n[n]].sentences if by_n.get(n) in passages else [])]
+        if sent.unsupported or not cited:
             continue
-        passage_terms = set().union(*(index.sentence_terms[i] for i in ids))
-        best_cos = float((index.vectors[ids] @ vec).max())
+        passage_terms = set().union(*(c.terms for c in cited))
+        best_cos = float((np.stack([c.vector for c in cited]) @ vec).max())
         ok += supported(term_set(sent.text), passage_terms, best_cos)
     return ok / len(answer.sentences)
 

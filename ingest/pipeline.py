@@ -1,9 +1,10 @@
-"""Ingest: listing files -> Paper records -> chunks -> embeddings -> the store.
+"""Ingest: listing files -> Paper records -> vectors (paper and sentences) -> the library.
 
 Two passes over the inputs. The first parses and validates everything (cheap next to embedding), so `--strict`
-can refuse bad input before anything is written and the progress bar knows its total. The second writes in
-batches of whole papers: a run killed at any moment leaves only complete papers, and the next run completes
-the rest without duplicates because chunk ids derive from `paper_id` and each paper carries a content hash.
+can refuse bad input before anything is written and the progress bar knows its total. The second encodes and
+writes in batches of whole papers, with one progress bar that moves as the encoder works: a run killed at any
+moment leaves only complete papers, and the next run completes the rest without duplicates because records are
+keyed by `paper_id` and each paper carries a content hash.
 """
 
 from __future__ import annotations
@@ -15,14 +16,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from ingest.chunking import chunk_paper, embedding_text
 from ingest.dedup import combine, group_duplicates, keys
 from ingest.readers import SUPPORTED_EXTENSIONS, Rejected, read_records
+from ingest.vectorize import vectorize
 from rag.embeddings import Embedder
 from rag.errors import PaperRAGError, SourceError, UsageError
+from rag.library import Library, StoredPaper
 from rag.settings import Settings
-from rag.store import PaperStore, StoredPaper
-from rag.types import Chunk, Paper
+from rag.types import Paper
 
 
 class InputRejected(PaperRAGError):
@@ -38,7 +39,7 @@ class IngestReport:
     merged: int = 0  # records that were the same paper as another record of this run
     skipped: list[Rejected] = field(default_factory=list)
     file_errors: list[SourceError] = field(default_factory=list)
-    chunks_written: int = 0
+    texts_encoded: int = 0
     papers_in_store: int = 0
     seconds: float = 0.0
 
@@ -70,7 +71,7 @@ class IngestReport:
             "merged": self.merged,
             "skipped": [{"path": r.path, "line": r.line, "reason": r.reason} for r in self.skipped],
             "file_errors": [str(e) for e in self.file_errors],
-            "chunks_written": self.chunks_written,
+            "texts_encoded": self.texts_encoded,
             "papers_in_store": self.papers_in_store,
             "seconds": round(self.seconds, 3),
         }
@@ -127,12 +128,12 @@ def iter_valid(
 
 
 class Ingestor:
-    """Writes papers into the store. Pass collaborators in (tests, UI); by default they come from settings."""
+    """Writes papers into the library. Pass collaborators in (tests, UI); by default they come from settings."""
 
-    def __init__(self, settings: Settings, embedder: Embedder | None = None, store: PaperStore | None = None):
+    def __init__(self, settings: Settings, embedder: Embedder | None = None, library: Library | None = None):
         self.settings = settings
         self.embedder = embedder or Embedder(settings.embedding)
-        self.store = store or PaperStore(settings)
+        self.library = library or Library(settings)
 
     def run(
         self,
@@ -172,37 +173,32 @@ class Ingestor:
                 "fix the input or drop --strict to skip bad records."
             )
 
-        self.store.open_for_writing(self.embedder.model_id, lambda: self.embedder.dimension, rebuild=rebuild)
+        self.library.open_for_writing(self.embedder, rebuild=rebuild)
         from tqdm import tqdm
 
         batch_size = self.settings.ingest.batch_papers
         with tqdm(
-            total=n_valid, unit="paper", desc="ingest", disable=not progress, file=sys.stderr, dynamic_ncols=True
+            total=n_valid, unit="paper", desc="ingest", disable=not progress, file=sys.stderr, dynamic_ncols=True,
+            bar_format="{l_bar}{bar}| {n:.0f}/{total_fmt} [{elapsed}<{remaining}, {rate_fmt}]",
         ) as bar:
             batch: list[Paper] = []
-            for item in iter_valid(files, fmt, year):  # pass 2: write
+            for item in iter_valid(files, fmt, year):  # pass 2: encode and write
                 if not isinstance(item, Paper):
                     continue
                 batch.append(item)
                 if len(batch) >= batch_size:
-                    self._write_batch(batch, report)
-                    bar.update(len(batch))
+                    self._write_batch(batch, report, bar)
                     batch = []
             if batch:
-                self._write_batch(batch, report)
-                bar.update(len(batch))
-        self.after_write(report)
-        report.papers_in_store = sum(1 for _ in self.store.iter_paper_metadata())
+                self._write_batch(batch, report, bar)
+            bar.n = n_valid  # exact, whatever fractions the encoder reported
+            bar.refresh()
+        report.papers_in_store = self.library.count()
         report.seconds = time.perf_counter() - started
         return report
 
-    def after_write(self, report: IngestReport) -> None:
-        """Bring the indexes derived from the store (BM25, sentence vectors) in step with what was written."""
-        from rag.local_index import refresh
-
-        refresh(self.settings, self.store, self.embedder)
-
-    def _write_batch(self, batch: list[Paper], report: IngestReport) -> None:
+    def _write_batch(self, batch: list[Paper], report: IngestReport, bar) -> None:
+        start = bar.n
         candidates: list[Paper] = []
         for group in group_duplicates(batch):
             cand = batch[group[0]]
@@ -211,19 +207,13 @@ class Ingestor:
             report.merged += len(group) - 1
             candidates.append(cand)
 
-        stored = self.store.find_papers(
-            {c.arxiv_id for c in candidates if c.arxiv_id},
-            {c.doi for c in candidates if c.doi},
-            {c.title_key for c in candidates},
-        )
         by_key: dict[str, StoredPaper] = {}
-        for sp in stored.values():
+        for sp in self.library.find(candidates):
             for k in keys(sp.paper):
                 by_key.setdefault(k, sp)
 
-        remove: dict[str, int] = {}
-        to_write: list[tuple[Paper, list[Chunk]]] = []
-        c = self.settings.chunking
+        remove: list[str] = []
+        to_write: list[Paper] = []
         for cand in candidates:
             match = next((by_key[k] for k in keys(cand) if k in by_key), None)
             if match is None:
@@ -242,16 +232,17 @@ class Ingestor:
                     report.merged += 1
                 else:
                     report.updated += 1
-                remove[match.paper_id] = match.n_chunks
+                if match.paper_id != paper.paper_id:
+                    remove.append(match.paper_id)
             self._written.add(paper.paper_id)
-            to_write.append((paper, chunk_paper(paper, c.max_tokens, c.overlap_tokens)))
+            to_write.append(paper)
 
-        if not to_write:
-            return
-        texts = [embedding_text(p, ch) for p, chunks in to_write for ch in chunks]
-        embeddings = self.embedder.embed(texts)
-        self.store.replace_papers(remove, to_write, embeddings)
-        report.chunks_written += len(texts)
+        if to_write:
+            vectorized = vectorize(to_write, self.embedder, progress=lambda n: bar.update(n * len(batch) / len(to_write)))
+            report.texts_encoded += sum(1 + len(v.spans) for v in vectorized)
+            self.library.write(vectorized, remove=remove)
+        bar.n = start + len(batch)
+        bar.refresh()
 
 
 def ingest(paths: Iterable[str | Path] | None, settings: Settings, **kwargs) -> IngestReport:

@@ -1,6 +1,6 @@
 """PaperRAG's core: `from rag import ask; ask("...").to_dict()`.
 
-Importing `rag` is cheap: models, Chroma and indexes load on the first question, in an Engine that is created
+Importing `rag` is cheap: the model and the library open on the first question, in an Engine that is created
 once per process and reused (`get_engine`). Tests and the UI build their own `Engine` and pass it around.
 """
 
@@ -23,7 +23,8 @@ def get_engine(settings: Any = None) -> "Engine":
     """The process-wide engine, created on first use (from `settings`, or config.yaml / env)."""
     global _engine
     with _engine_lock:
-        if _engine is None or (settings is not None and _engine.settings is not settings):
+        # An equal settings object (not only the same one) reuses the engine: no second model load.
+        if _engine is None or (settings is not None and _engine.settings != settings):
             from rag.engine import Engine
 
             _engine = Engine(settings)

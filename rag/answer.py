@@ -20,12 +20,11 @@ class Evidence:
     score: float  # combined relevance used for ranking
     similarity: float  # cosine(question, sentence)
     overlap: float  # share of the question's terms in the sentence (IDF-weighted)
-    index: int = -1  # position in the local sentence table (for its vector)
 
 
 @dataclass
 class Source:
-    """A retrieved paper (several chunks of one paper are one source)."""
+    """A retrieved paper."""
 
     paper_id: str
     title: str
@@ -35,8 +34,8 @@ class Source:
     url: str | None = None
     authors: list[str] = field(default_factory=list)
     links: list[str] = field(default_factory=list)
-    dense: float | None = None  # best chunk cosine similarity
-    bm25: float | None = None  # best chunk BM25 score
+    dense: float | None = None  # dense score (paper and best-sentence cosine), when dense search found it
+    bm25: float | None = None  # BM25 score, when lexical search found it
     evidence: list[Evidence] = field(default_factory=list)
     cited: bool = False
 

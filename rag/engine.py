@@ -1,4 +1,4 @@
-"""The Engine: models and indexes loaded once, and `ask` / `ask_stream` built from the parts in rag/.
+"""The Engine: the model and the library opened once, and `ask` / `ask_stream` built from the parts in rag/.
 
 question -> follow-up resolution -> date phrase -> retrieval -> evidence -> (abstain | generate) -> citations
 """
@@ -17,30 +17,29 @@ from rag.evidence import score_evidence, strength
 from rag.filters import Filters, parse_date_phrase
 from rag.followup import as_turns, resolve
 from rag.generators import BACKENDS, GenerationRequest, Generator, create_generator
+from rag.library import Library
 from rag.retrieval import MODES, retrieve
 from rag.settings import Settings, load_settings
-from rag.store import PaperStore
+from rag.terms import term_set
 
 
 class Engine:
-    """Answers questions over one index. Build it once per process; it is safe to share between threads."""
+    """Answers questions over one library. Build it once per process; it is safe to share between threads."""
 
     def __init__(
         self,
         settings: Settings | None = None,
         *,
         embedder: Embedder | None = None,
-        store: PaperStore | None = None,
+        library: Library | None = None,
         generator: Generator | None = None,
     ):
         self.settings = settings or load_settings()
         self.embedder = embedder or Embedder(self.settings.embedding)
-        self.store = store or PaperStore(self.settings)
+        self.library = library or Library(self.settings)
         self._generators: dict[str, Generator] = {}
         if generator is not None:
             self._generators[generator.name] = generator
-        self._index = None
-        self._checked_model = False
         self._lock = threading.Lock()
 
     # ----- shared state -----------------------------------------------------------------------------------
@@ -51,25 +50,16 @@ class Engine:
                 self._generators[name] = create_generator(name, self.settings.generator)
             return self._generators[name]
 
-    def index(self):
-        """The local BM25 + sentence index, rebuilt if the store changed since it was built."""
-        from rag.local_index import refresh
-
-        with self._lock:
-            if not self._checked_model:  # raises EmptyIndexError at once when nothing was ingested
-                self.store.check_model(self.embedder.model_id, lambda: self.embedder.dimension)
-                self._checked_model = True
-            self.store.reload()
-            if self.store.count_chunks() == 0:
-                raise EmptyIndexError(
-                    f"the index at {self.store.location} is empty: run `paperrag ingest` first."
-                )
-            self._index = refresh(self.settings, self.store, self.embedder, self._index)
-            return self._index
+    def prepare(self) -> None:
+        """Check the library against the model (no model load when it matches) and catch up with other writers."""
+        self.library.check(self.embedder)  # raises EmptyIndexError at once when nothing was ingested
+        self.library.refresh()
+        if self.library.count() == 0:
+            raise EmptyIndexError(f"the index at {self.library.location} is empty: run `paperrag ingest` first.")
 
     def warm_up(self) -> "Engine":
-        """Load the model and indexes now rather than on the first question."""
-        self.index()
+        """Load the model and open the library now rather than on the first question."""
+        self.prepare()
         self.embedder.embed_query("warm up")
         return self
 
@@ -104,7 +94,7 @@ class Engine:
         if isinstance(generator, str) and generator not in BACKENDS:
             raise UsageError(f"unknown generator '{generator}'; valid: {', '.join(BACKENDS)}.")
         gen = generator if generator is not None and not isinstance(generator, str) else self.generator(generator)
-        index = self.index()
+        self.prepare()
 
         # Follow-ups, then a date phrase; explicit filters win over what the question implies.
         turns = as_turns(history)
@@ -120,8 +110,8 @@ class Engine:
             applied.paper_ids = resolution.paper_ids
 
         query_vector = self.embedder.embed_query(search_query)
-        sources = retrieve(
-            self.store, index, self.settings.retrieval, search_query, query_vector,
+        sources, passages = retrieve(
+            self.library, self.settings.retrieval, search_query, query_vector,
             mode=mode, top_k=top_k, filters=applied,
         )
         # Within papers picked by a follow-up, rank sentences by what is asked now ("its results").
@@ -129,7 +119,8 @@ class Engine:
         evidence_vector = (
             query_vector if evidence_question == search_query else self.embedder.embed_query(evidence_question)
         )
-        score_evidence(evidence_question, evidence_vector, sources, index)
+        idf = self.library.idf(sorted(term_set(search_query) | term_set(evidence_question)))
+        score_evidence(evidence_question, evidence_vector, sources, passages, idf)
         t_retrieved = time.perf_counter()
 
         answer = Answer(
@@ -142,7 +133,7 @@ class Engine:
             mode=mode,
             generator=gen.name,
         )
-        best = strength(search_query, sources, index)
+        best = strength(search_query, sources, passages, idf)
         answer.evidence_strength = best
         threshold = self.settings.retrieval.abstain_threshold
         if best < threshold and not resolution.paper_ids:
@@ -171,7 +162,7 @@ class Engine:
             yield piece
         t_generated = time.perf_counter()
 
-        aligned = align("".join(pieces), sources, index, self.embedder.embed)
+        aligned = align("".join(pieces), sources, passages, self.embedder.embed)
         if not aligned.citations and gen.uses_llm:
             # The model wrote nothing the sources support, yet the evidence is there: answer from the abstracts'
             # own sentences rather than show an unsupported answer or none.
@@ -180,7 +171,7 @@ class Engine:
                 f"({' '.join(''.join(pieces).split())[:160]!r}); the answer quotes the abstracts instead."
             )
             fallback = "".join(self.generator("extractive").stream(request))
-            aligned = align(fallback, sources, index, self.embedder.embed)
+            aligned = align(fallback, sources, passages, self.embedder.embed)
         answer.answer = aligned.text
         answer.sentences = aligned.sentences
         answer.citations = aligned.citations

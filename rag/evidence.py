@@ -1,7 +1,7 @@
 """Evidence: which sentences of the retrieved abstracts answer the question, and how strongly.
 
 A sentence's relevance mixes meaning and wording: cosine similarity of question and sentence vectors
-(precomputed in the local index, so no encoding at question time) and the IDF-weighted share of the question's
+(computed at ingest and stored in Chroma, so no encoding at question time) and the IDF-weighted share of the question's
 terms that the sentence contains.
 
 The evidence strength that decides "not found" is the mean of two things: the best sentence relevance, and how
@@ -17,12 +17,12 @@ import re
 from typing import TYPE_CHECKING
 
 from rag.answer import Evidence, Source
-from rag.lexical import term_set, weighted_overlap
+from rag.terms import term_set, weighted_overlap
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from rag.local_index import LocalIndex
+    from rag.library import Passage
 
 # Weights of the two signals. Set on the gold set (evals/): meaning carries more than wording, and wording
 # separates near-topic questions about a method the collection does not contain.
@@ -77,24 +77,30 @@ def _cues(question: str) -> list[re.Pattern[str]]:
     return [sentence_cue for question_cue, sentence_cue in _CUES if question_cue.search(question)]
 
 
-def score_evidence(question: str, query_vector: "np.ndarray", sources: list[Source], index: "LocalIndex") -> None:
-    """Attach every sentence of each source's abstract, scored and sorted best first, as `source.evidence`."""
+def score_evidence(
+    question: str, query_vector: "np.ndarray", sources: list[Source], passages: dict[str, "Passage"],
+    idf: dict[str, float],
+) -> None:
+    """Attach every sentence of each source's abstract, scored and sorted best first, as `source.evidence`.
+    `idf` weighs the question's terms (Library.idf)."""
+    import numpy as np
+
     q_terms = term_set(question)
     cues = _cues(question)
     for src in sources:
-        ids = index.paper_sentences.get(src.paper_id, [])
-        if not ids:
+        passage = passages.get(src.paper_id)
+        sentences = passage.sentences if passage else []
+        if not sentences:
             src.evidence = []
             continue
-        sims = index.vectors[ids] @ query_vector
-        focus = _focus(q_terms, [index.sentence_terms[i] for i in ids], index.idf)
+        sims = np.stack([s.vector for s in sentences]) @ query_vector
+        focus = _focus(q_terms, [s.terms for s in sentences], idf)
         evidence = []
-        for i, sim, foc in zip(ids, sims, focus):
-            sent = index.sentences[i]
-            overlap = weighted_overlap(q_terms, index.sentence_terms[i], index.idf)
+        for sent, sim, foc in zip(sentences, sims, focus):
+            overlap = weighted_overlap(q_terms, sent.terms, idf)
             bonus = CUE_BONUS * sum(1 for cue in cues if cue.search(sent.text)) + FOCUS_WEIGHT * foc
             score = relevance(float(sim), overlap) + bonus
-            evidence.append(Evidence(src.paper_id, sent.text, sent.start, score, float(sim), overlap, i))
+            evidence.append(Evidence(src.paper_id, sent.text, sent.start, score, float(sim), overlap))
         evidence.sort(key=lambda e: -e.score)
         src.evidence = evidence
 
@@ -106,21 +112,25 @@ def relevance(similarity: float, overlap: float) -> float:
 COVERAGE_PAPERS = 3  # coverage is the best over the first three sources
 
 
-def coverage(question: str, sources: list[Source], index: "LocalIndex") -> float:
+def coverage(question: str, sources: list[Source], passages: dict[str, "Passage"], idf: dict[str, float]) -> float:
     """Largest IDF-weighted share of the question's terms that one of the top sources contains."""
     q = term_set(question)
     if not q or not sources:
         return 0.0
-    unseen = max(index.idf.values(), default=1.0)
-    weight = {t: index.idf.get(t, unseen) for t in q}
+    weight = {t: idf[t] for t in q}
     total = sum(weight.values())
-    return max(
-        sum(w for t, w in weight.items() if t in index.paper_terms.get(s.paper_id, ())) / total
-        for s in sources[:COVERAGE_PAPERS]
-    )
+    best = 0.0
+    for s in sources[:COVERAGE_PAPERS]:
+        passage = passages.get(s.paper_id)
+        if passage is None:
+            continue
+        paper = passage.record.paper
+        have = term_set(f"{paper.title} {paper.abstract}")
+        best = max(best, sum(w for t, w in weight.items() if t in have) / total)
+    return best
 
 
-def strength(question: str, sources: list[Source], index: "LocalIndex") -> float:
+def strength(question: str, sources: list[Source], passages: dict[str, "Passage"], idf: dict[str, float]) -> float:
     """How well the collection answers the question: mean of best sentence relevance and question coverage."""
     best = max((relevance(e.similarity, e.overlap) for s in sources for e in s.evidence), default=0.0)
-    return (best + coverage(question, sources, index)) / 2
+    return (best + coverage(question, sources, passages, idf)) / 2

@@ -1,7 +1,7 @@
-"""Metadata filters (years, title/author substrings, categories) and date phrases read from a question.
+"""Metadata filters (years, title/author substrings, categories, paper ids) and date phrases read from a question.
 
-Years and categories go to Chroma as a `where` clause; every filter is also checked in Python on candidate
-metadata, which is how BM25 results and substring filters are applied.
+The filters are applied inside the search engines, before their top-k (rag/library): years, categories and paper
+ids as Chroma `where` clauses and tantivy queries; title and author substrings by the lexical index.
 """
 
 from __future__ import annotations
@@ -50,39 +50,6 @@ class Filters:
         out.categories = self.categories or other.categories
         out.paper_ids = self.paper_ids or other.paper_ids
         return out
-
-    def where(self) -> dict[str, Any] | None:
-        """The part Chroma can apply itself."""
-        clauses: list[dict[str, Any]] = []
-        if self.year_from:
-            clauses.append({"year": {"$gte": int(self.year_from)}})
-        if self.year_to:
-            clauses.append({"year": {"$lte": int(self.year_to)}})
-        if self.paper_ids:
-            clauses.append({"paper_id": {"$in": list(self.paper_ids)}})
-        if len(self.categories) == 1:
-            clauses.append({"categories": {"$contains": self.categories[0]}})
-        elif self.categories:
-            clauses.append({"$or": [{"categories": {"$contains": c}} for c in self.categories]})
-        if not clauses:
-            return None
-        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
-
-    def matches(self, meta: dict[str, Any]) -> bool:
-        year = meta.get("year")
-        if self.year_from and (year is None or year < self.year_from):
-            return False
-        if self.year_to and (year is None or year > self.year_to):
-            return False
-        if self.paper_ids and meta.get("paper_id") not in self.paper_ids:
-            return False
-        if self.title and self.title.lower() not in str(meta.get("title", "")).lower():
-            return False
-        if self.author and self.author.lower() not in str(meta.get("authors", "")).lower():
-            return False
-        if self.categories and not set(self.categories) & set(meta.get("categories") or []):
-            return False
-        return True
 
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v not in (None, "", [])}

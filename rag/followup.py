@@ -10,11 +10,12 @@ condense the question into a standalone one (the engine uses that text for the s
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from rag.generators.base import Turn
-from rag.lexical import term_set
+from rag.terms import term_set
 
 _ORDINALS = {
     "first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4,
@@ -38,11 +39,16 @@ _PLURAL = re.compile(
 )
 _CONTINUATION = re.compile(r"^\s*(and|also|what about|how about|and what about|what else|more)\b", re.I)
 # Words that say nothing about the topic; a follow-up made only of these carries the previous focus over.
-_GENERIC = term_set(
+_GENERIC_WORDS = (
     "what were its results what are the results tell me more about the second paper which of them use how does "
     "it work what did they find what is the main contribution explain this the first one last one details "
     "method methods approach results findings performance evaluation datasets limitations contributions"
 )
+
+
+@lru_cache(maxsize=1)
+def _generic() -> frozenset[str]:
+    return frozenset(term_set(_GENERIC_WORDS))
 
 
 @dataclass
@@ -78,7 +84,7 @@ def resolve(question: str, history: Sequence[Turn]) -> Resolution:
     last = history[-1]
     cited = [c["paper_id"] for c in last.cited if c.get("paper_id")]
     focus = last.search_query or last.question
-    own_topic = term_set(question) - _GENERIC
+    own_topic = term_set(question) - _generic()
     carried = question if own_topic else f"{question} {focus}"
 
     if cited:

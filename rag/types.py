@@ -1,4 +1,4 @@
-"""The records that flow through PaperRAG: Paper (one abstract) and Chunk (a piece of it in the store)."""
+"""The record that flows through PaperRAG: Paper, one abstract with its metadata."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from dataclasses import asdict, dataclass, field
 
 from rag.text import normalize_title, short_hash
 
-SCHEMA_VERSION = 1
+# 2: one Chroma record per paper (paper vector) plus packed sentence vectors and a change log; 1 had chunks.
+SCHEMA_VERSION = 2
 
 _ARXIV_NEW = re.compile(r"^(\d{4}\.\d{4,5})(v\d+)?$")
 _ARXIV_OLD = re.compile(r"^([a-z\-]+(?:\.[A-Z]{2})?/\d{7})(v\d+)?$")
@@ -86,20 +87,3 @@ class Paper:
 
     def to_dict(self) -> dict:
         return {"paper_id": self.paper_id, **asdict(self)}
-
-
-@dataclass
-class Chunk:
-    """A piece of one paper's abstract, as stored: text, where it sits in the abstract, its sentences."""
-
-    paper_id: str
-    index: int
-    text: str
-    start: int  # character offsets of the chunk in the abstract
-    end: int
-    sentences: list[tuple[int, int]]  # sentence spans relative to `text`
-    n_tokens: int
-
-    @property
-    def chunk_id(self) -> str:
-        return f"{self.paper_id}#{self.index}"

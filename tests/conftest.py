@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -16,8 +17,33 @@ for _name in [n for n in os.environ if n.startswith("PAPERRAG_")]:
     del os.environ[_name]
 
 ROOT = Path(__file__).resolve().parents[1]
+# One ONNX export of the packaged model for the whole run (subprocesses inherit it through the environment).
+MODEL_CACHE = Path(tempfile.mkdtemp(prefix="paperrag-models-"))
+os.environ["PAPERRAG_EMBEDDING__CACHE_DIR"] = str(MODEL_CACHE)
 BUNDLED = ROOT / "data" / "daily_papers_2025-11-10.txt"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def paperrag_cmd() -> list[str]:
+    import sys
+
+    script = Path(sys.executable).parent / "paperrag"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "cli.main"]
+
+
+def env_for(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """The environment of a `paperrag` subprocess whose store lives in `tmp_path`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PAPERRAG_")}
+    env.update(
+        PAPERRAG_CONFIG=str(ROOT / "config.yaml"),
+        PAPERRAG_STORE__PERSIST_DIR=str(tmp_path / "chroma"),
+        PAPERRAG_STORE__CACHE_DIR=str(tmp_path / "cache"),
+        PAPERRAG_EMBEDDING__CACHE_DIR=str(MODEL_CACHE),
+        HF_HUB_OFFLINE="1",
+        PYTHONPATH=str(ROOT),
+        **extra,
+    )
+    return env
 
 
 def free_port() -> int:
@@ -28,11 +54,12 @@ def free_port() -> int:
 
 @pytest.fixture(scope="session")
 def embedder():
-    """The real packaged all-MiniLM-L6-v2, loaded once for the whole session."""
+    """The real packaged all-MiniLM-L6-v2 with the shipped backend, loaded once for the whole session."""
     from rag.embeddings import Embedder
+    from rag.settings import load_settings
 
-    e = Embedder()
-    e.model  # load now, not inside the first test's timing
+    e = Embedder(load_settings(ROOT / "config.yaml").embedding)
+    e.embed_query("load now, not inside the first test's timing")
     return e
 
 

@@ -86,8 +86,8 @@ def create_app(engine: Any) -> Any:
     from rag.generators import BACKENDS
 
     settings = engine.settings
-    store_stats = engine.store.stats()
-    papers = list(engine.store.iter_paper_metadata()) if store_stats["papers"] else []
+    store_stats = engine.library.stats()
+    papers = engine.library.recent(limit=50) if store_stats["papers"] else []
 
     def respond(message: str, chat: list, answers: list, year_from, year_to, mode, top_k, generator) -> Iterator:
         message = (message or "").strip()
@@ -151,12 +151,12 @@ def create_app(engine: Any) -> Any:
                 raise gr.Error(f"{path.name}: {size_mb:.1f} MB is over the {settings.ui.max_upload_mb:g} MB upload limit.")
             paths.append(path)
         try:
-            report = Ingestor(settings, embedder=engine.embedder, store=engine.store).run(paths, progress=True)
+            report = Ingestor(settings, embedder=engine.embedder, library=engine.library).run(paths, progress=True)
         except PaperRAGError as e:
             raise gr.Error(str(e)) from None
         if not report.ok:
             gr.Warning("Some files could not be read: " + "; ".join(str(e) for e in report.file_errors))
-        return ingest_summary_markdown(report.to_dict()), stats_markdown(engine.store.stats())
+        return ingest_summary_markdown(report.to_dict()), stats_markdown(engine.library.stats())
 
     def new_chat() -> tuple[list, list, str, str]:
         return [], [], conversation_cards([]), ""
@@ -254,13 +254,13 @@ def serve(settings: Any, *, ingest_if_empty: bool = True, open_browser: bool = F
 
     options = launch_options(settings)  # refuse unsafe binds before any heavy work
     engine = Engine(settings)
-    if ingest_if_empty and engine.store.stats()["papers"] == 0:
+    if ingest_if_empty and engine.library.count() == 0:
         from ingest.pipeline import Ingestor
 
         if not settings.ingest.default_paths:
             raise UsageError("the index is empty and no ingest.default_paths are configured: run `paperrag ingest PATH`.")
         print("The index is empty: ingesting " + ", ".join(str(p) for p in settings.ingest.default_paths))
-        report = Ingestor(settings, embedder=engine.embedder, store=engine.store).run(None)
+        report = Ingestor(settings, embedder=engine.embedder, library=engine.library).run(None)
         print(report.summary())
     engine.warm_up()
     app = create_app(engine)

@@ -110,7 +110,7 @@ def _short(url: str) -> str:
 def stats_markdown(stats: dict[str, Any]) -> str:
     rng = stats.get("date_range") or ["?", "?"]
     return (
-        f"**{stats.get('papers', 0)} papers** · {stats.get('chunks', 0)} chunks · {rng[0]} – {rng[1]} · "
+        f"**{stats.get('papers', 0)} papers** · {rng[0]} – {rng[1]} · "
         f"embeddings: {stats.get('embedding_model') or '-'}"
     )
 

@@ -12,7 +12,7 @@ from typing import Iterator
 
 from rag.evidence import relevance
 from rag.generators.base import GenerationRequest, Turn
-from rag.lexical import term_set
+from rag.terms import term_set
 
 _LIST_QUESTION = re.compile(
     r"\b(which|what)\s+(papers|works|studies|methods|approaches|of them)\b|\bcompare\b|\bcomparison\b|"

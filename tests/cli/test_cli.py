@@ -13,25 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BUNDLED, FIXTURES, ROOT
-
-
-def paperrag_cmd() -> list[str]:
-    script = Path(sys.executable).parent / "paperrag"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "cli.main"]
-
-
-def env_for(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PAPERRAG_")}
-    env.update(
-        PAPERRAG_CONFIG=str(ROOT / "config.yaml"),
-        PAPERRAG_STORE__PERSIST_DIR=str(tmp_path / "chroma"),
-        PAPERRAG_STORE__CACHE_DIR=str(tmp_path / "cache"),
-        HF_HUB_OFFLINE="1",
-        PYTHONPATH=str(ROOT),
-        **extra,
-    )
-    return env
+from conftest import BUNDLED, FIXTURES, ROOT, env_for, paperrag_cmd
 
 
 def run(tmp_path: Path, *args: str, timeout: float = 300, **extra: str) -> subprocess.CompletedProcess:
@@ -43,9 +25,9 @@ def run(tmp_path: Path, *args: str, timeout: float = 300, **extra: str) -> subpr
 
 def test_help_is_instant_and_imports_nothing_heavy():
     code = (
-        "import sys, cli.main, rag, ingest, rag.settings, rag.store, rag.embeddings\n"
+        "import sys, cli.main, rag, ingest, rag.settings, rag.library, rag.engine, rag.embeddings, ingest.pipeline\n"
         "heavy = [m for m in ('torch', 'chromadb', 'sentence_transformers', 'gradio', 'llama_index.core',"
-        " 'llama_cpp', 'transformers') if m in sys.modules]\n"
+        " 'llama_cpp', 'transformers', 'onnxruntime', 'tantivy', 'numpy') if m in sys.modules]\n"
         "print(heavy)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
@@ -132,19 +114,20 @@ def test_killed_ingest_resumes_without_duplicates(tmp_path):
     check = (
         "import json, sys\n"
         "from rag.settings import load_settings\n"
-        "from rag.store import PaperStore\n"
-        "store = PaperStore(load_settings())\n"
-        "rows = [(cid, m['paper_id'], m['chunk_index'], m['n_chunks'], m['title']) for cid, m, _ in store.iter_chunks()]\n"
-        "print(json.dumps(rows))\n"
+        "from rag.library import Library\n"
+        "lib = Library(load_settings())\n"
+        "res = lib.chroma.papers.get(include=['metadatas'])\n"
+        "sent = lib.chroma.get_sentences(res['ids'])\n"
+        "lib.refresh()\n"
+        "rows = [(pid, m['title'], m['content_hash'], sent[pid].content_hash if pid in sent else None)\n"
+        "        for pid, m in zip(res['ids'], res['metadatas'])]\n"
+        "print(json.dumps({'rows': rows, 'lexical': lib.lexical.count()}))\n"
     )
-    rows = json.loads(
+    found = json.loads(
         subprocess.run([sys.executable, "-c", check], env=env_for(tmp_path), capture_output=True, text=True,
                        check=True, cwd=tmp_path).stdout
     )
-    by_paper: dict[str, list] = {}
-    for cid, pid, idx, n, title in rows:
-        by_paper.setdefault(pid, []).append((idx, n, title))
-    assert len(by_paper) == 87
-    assert len({v[0][2] for v in by_paper.values()}) == 87, "one copy of every title"
-    for pid, parts in by_paper.items():
-        assert sorted(i for i, _, _ in parts) == list(range(parts[0][1])), pid
+    rows = found["rows"]
+    assert len(rows) == 87 and found["lexical"] == 87
+    assert len({title for _, title, _, _ in rows}) == 87, "one copy of every title"
+    assert all(h == sh for _, _, h, sh in rows), "every paper's sentences belong to its stored version"

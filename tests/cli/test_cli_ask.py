@@ -36,14 +36,14 @@ def outputs(tmp_path_factory, embedder) -> dict[str, subprocess.CompletedProcess
     Each `paperrag ask` spends ~8 s of CPU importing torch and sentence-transformers before it answers; starting
     them together instead of one after another roughly halves this module's wall time on two cores.
     """
-    from rag.store import PaperStore
+    from rag.library import Library
 
     folders = {name: tmp_path_factory.mktemp(f"cli-{name}") for name in ("store", "missing", "empty")}
     ingested = run(folders["store"], "ingest", "--quiet", str(BUNDLED))
     assert ingested.returncode == 0, ingested.stderr
     assert "87 new, 0 updated, 0 unchanged" in ingested.stdout
     # a collection with a manifest and no papers: what an ingest whose every record was rejected leaves behind
-    PaperStore(make_settings(folders["empty"])).open_for_writing(embedder.model_id, lambda: embedder.dimension)
+    Library(make_settings(folders["empty"])).open_for_writing(embedder)
 
     procs = {}
     for name, (where, args, stdin) in COMMANDS.items():

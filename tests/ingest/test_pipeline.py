@@ -9,56 +9,75 @@ import pytest
 
 from conftest import BUNDLED, FIXTURES, make_settings
 from ingest.pipeline import Ingestor, InputRejected
+from rag.filters import Filters
 from rag.errors import ModelMismatchError, SourceError, UsageError
-from rag.store import PaperStore
+from rag.library import Library
 
 
 def ingestor(settings, embedder):
     return Ingestor(settings, embedder=embedder)
 
 
+def stored(settings) -> dict[str, tuple[dict, str]]:
+    """paper id -> (metadata, abstract) of every paper record, read from Chroma directly."""
+    res = Library(settings).chroma.papers.get(include=["metadatas", "documents"])
+    return {pid: (m, d) for pid, m, d in zip(res["ids"], res["metadatas"], res["documents"])}
+
+
 def papers_by_title(settings) -> dict[str, list[dict]]:
     out: dict[str, list[dict]] = {}
-    for meta in PaperStore(settings).iter_paper_metadata():
+    for meta, _ in stored(settings).values():
         out.setdefault(meta["title"], []).append(meta)
     return out
 
 
 def assert_consistent(settings) -> None:
-    """Every stored paper is complete: chunk 0..n-1 present once, all with the same content hash."""
-    chunks: dict[str, list[dict]] = {}
-    for cid, meta, _ in PaperStore(settings).iter_chunks():
-        assert cid == f"{meta['paper_id']}#{meta['chunk_index']}"
-        chunks.setdefault(meta["paper_id"], []).append(meta)
-    for pid, metas in chunks.items():
-        assert sorted(m["chunk_index"] for m in metas) == list(range(metas[0]["n_chunks"])), pid
-        assert len({m["content_hash"] for m in metas}) == 1, pid
+    """Every stored paper is complete and findable: its sentence record carries the same content hash and one
+    vector per sentence, the lexical index holds exactly the same papers and versions, and every write is logged
+    as finished."""
+    from rag.library.codec import unpack
+
+    library = Library(settings)
+    papers = stored(settings)
+    sentences = library.chroma.get_sentences(list(papers))
+    assert sentences.keys() == papers.keys()
+    for pid, (meta, abstract) in papers.items():
+        rec = sentences[pid]
+        assert rec.content_hash == meta["content_hash"], pid
+        assert len(rec.spans) == meta["n_sentences"] == len(unpack(rec.payload, 384)), pid
+        assert all(0 <= a < b <= len(abstract) for a, b in rec.spans), pid
+    library.refresh()
+    assert library.lexical.hashes(list(papers)) == {pid: m["content_hash"] for pid, (m, _) in papers.items()}
+    assert library.lexical.count() == len(papers)
+    states = library.chroma.changes.get(include=["metadatas"])["metadatas"]
+    assert all(m["state"] == "done" for m in states)
 
 
 def test_bundled_listing_ingests_once_then_is_unchanged(settings, embedder):
     first = ingestor(settings, embedder).run([BUNDLED], progress=False)
     assert (first.new, first.updated, first.unchanged, len(first.skipped)) == (87, 0, 0, 0)
     assert first.papers_in_store == 87
-    stats = PaperStore(settings).stats()
+    stats = Library(settings).stats()
     assert stats["papers"] == 87
     assert stats["embedding_model"] == "sentence-transformers/all-MiniLM-L6-v2"
     assert stats["embedding_dim"] == 384
-    assert stats["chunks"] >= 87
     assert stats["date_range"][0] < stats["date_range"][1] <= "2025-12-31"
+    assert sum(stats["years"].values()) + stats["undated_papers"] == 87
+    assert stats["sources"] == {"daily_papers_2025-11-10.txt": 87}
+    # One pass: the paper text and each sentence once.
+    assert first.texts_encoded == 87 + sum(m["n_sentences"] for m, _ in stored(settings).values())
 
     again = ingestor(settings, embedder).run([BUNDLED], progress=False)
-    assert (again.new, again.updated, again.unchanged, again.chunks_written) == (0, 0, 87, 0)
+    assert (again.new, again.updated, again.unchanged, again.texts_encoded) == (0, 0, 87, 0)
     assert again.summary().startswith("0 new, 0 updated, 87 unchanged")
-    assert PaperStore(settings).stats()["chunks"] == stats["chunks"]
     assert_consistent(settings)
 
 
-def test_changed_abstract_is_reembedded_and_old_chunks_replaced(settings, embedder, tmp_path):
+def test_changed_abstract_is_reembedded_and_replaces_the_old_version(settings, embedder, tmp_path):
     listing = tmp_path / "daily.txt"
     shutil.copy(FIXTURES / "daily_small.txt", listing)
     ingestor(settings, embedder).run([listing], progress=False)
-    store = PaperStore(settings)
-    before = {m["paper_id"]: m for m in store.iter_paper_metadata()}
+    before = stored(settings)
 
     text = listing.read_text()
     first_abstract = text.split("\n\n")[[i for i, b in enumerate(text.split("\n\n")) if len(b) > 300][0]]
@@ -67,12 +86,18 @@ def test_changed_abstract_is_reembedded_and_old_chunks_replaced(settings, embedd
 
     report = ingestor(settings, embedder).run([listing], progress=False)
     assert (report.new, report.updated, report.unchanged) == (0, 1, len(before) - 1)
-    docs = [doc for _, _, doc in PaperStore(settings).iter_chunks()]
+    after = stored(settings)
+    docs = [doc for _, doc in after.values()]
     assert any(marker in d for d in docs)
-    assert not any(first_abstract == d for d in docs), "the old version's chunk is gone"
+    assert not any(first_abstract == d for d in docs), "the old version is gone"
     assert_consistent(settings)
-    after = {m["paper_id"]: m for m in PaperStore(settings).iter_paper_metadata()}
     assert after.keys() == before.keys()
+    # The lexical index found the new words at once.
+    library = Library(settings)
+    library.refresh()
+    assert [pid for pid, _ in library.lexical_search(["replic", "benchmark"], 1, Filters())] == [
+        pid for pid, (_, d) in after.items() if marker in d
+    ]
 
 
 def test_same_paper_from_two_sources_is_one_paper(settings, embedder):
@@ -117,24 +142,19 @@ def test_index_built_with_another_model_is_refused(settings, embedder, tmp_path)
     msg = str(err.value)
     assert "sentence-transformers/all-MiniLM-L6-v2" in msg and "local:other-minilm" in msg
     assert "paperrag ingest --rebuild" in msg
-    assert PaperStore(settings).stats()["papers"] == 3, "the refused run changed nothing"
+    assert Library(settings).stats()["papers"] == 3, "the refused run changed nothing"
 
     rebuilt = Ingestor(s2).run([FIXTURES / "daily_small.txt"], rebuild=True, progress=False)
     assert rebuilt.new == 3
-    assert PaperStore(s2).stats()["embedding_model"] == "local:other-minilm"
-
-
-def test_other_chunking_is_refused_for_writing(settings, embedder, tmp_path):
-    ingestor(settings, embedder).run([FIXTURES / "daily_small.txt"], progress=False)
-    s2 = make_settings(tmp_path, chunking={"max_tokens": 100, "overlap_tokens": 20})
-    with pytest.raises(ModelMismatchError, match="--rebuild"):
-        Ingestor(s2, embedder=embedder).run([FIXTURES / "daily_small.txt"], progress=False)
+    assert Library(s2).stats()["embedding_model"] == "local:other-minilm"
+    assert_consistent(s2)
 
 
 def test_rebuild_starts_afresh(settings, embedder):
     ingestor(settings, embedder).run([BUNDLED], progress=False)
     report = ingestor(settings, embedder).run([FIXTURES / "daily_small.txt"], rebuild=True, progress=False)
     assert report.new == 3 and report.papers_in_store == 3
+    assert_consistent(settings)
 
 
 def test_directory_ingests_its_supported_files(settings, embedder, tmp_path):
@@ -152,7 +172,7 @@ def test_bad_records_are_skipped_with_reasons_and_strict_writes_nothing(settings
     bad = FIXTURES / "snapshot_bad_line.jsonl"
     with pytest.raises(InputRejected, match="Nothing was written"):
         ingestor(settings, embedder).run([FIXTURES / "daily_small.txt", bad], strict=True, progress=False)
-    assert PaperStore(settings).stats()["papers"] == 0
+    assert Library(settings).stats()["papers"] == 0
 
     report = ingestor(settings, embedder).run([bad], progress=False)
     reasons = " | ".join(f"{r.line}: {r.reason}" for r in report.skipped)

@@ -33,7 +33,7 @@ def retrieved(engine):
     """Sources for a question whose answer lives in the hypernetwork paper (source 1), plus others."""
     answer = engine.ask("What makes hypernetworks hard to train?", top_k=5)
     assert answer.sources[0].title.startswith("Magnitude Invariant")
-    return answer.sources, engine.index(), engine.embedder
+    return answer.sources, engine.library.passages([s.paper_id for s in answer.sources]), engine.embedder
 
 
 CASES = [
@@ -81,6 +81,7 @@ def test_two_supported_markers_are_both_kept(engine):
     answer = engine.ask("Which papers study neural network pruning?", top_k=5)
     s1 = answer.sources[0].evidence[0].text
     s2 = answer.sources[1].evidence[0].text
-    aligned = align(f"{s1} [1] {s2} [2]", answer.sources, engine.index(), engine.embedder.embed)
+    passages = engine.library.passages([s.paper_id for s in answer.sources])
+    aligned = align(f"{s1} [1] {s2} [2]", answer.sources, passages, engine.embedder.embed)
     assert [c.paper_id for c in aligned.citations] == [answer.sources[0].paper_id, answer.sources[1].paper_id]
     assert aligned.text.endswith("[2]")

@@ -82,6 +82,6 @@ def test_examples_and_stats_come_from_the_collection():
     assert qs[0] == "What is RelP and what does it improve?"
     assert any("Deep Model Assembling" in q for q in qs)
     assert qs[-1] == "Which papers since 2025 study neural networks?"
-    md = stats_markdown({"papers": 87, "chunks": 184, "date_range": ["2017-06-14", "2025-11-03"],
+    md = stats_markdown({"papers": 87, "date_range": ["2017-06-14", "2025-11-03"],
                          "embedding_model": "m"})
     assert "87 papers" in md and "2017-06-14" in md

@@ -1,0 +1,605 @@
+"""The library: every paper PaperRAG knows, behind one object. Retrieval, evidence, citations, ingest, the UI and
+the evals ask it questions; nothing else touches Chroma or the lexical index.
+
+What lives where (see rag/library/chroma.py):
+  - Chroma is the single source of truth: paper vectors, abstracts and metadata; sentence spans and vectors; the
+    change log. A process holds nothing proportional to the collection beyond what Chroma itself loads (the
+    HNSW index of the paper vectors, about 1.5 KB per paper).
+  - The lexical index (tantivy, rag/library/lexical.py) is derived from Chroma and kept on local disk under
+    `store.cache_dir`. Every write updates it at once; other processes and other clients of a shared Chroma
+    server bring theirs up to date from the change log before each question (rag/library/changes.py). A client
+    with an empty cache rebuilds it from the texts stored in Chroma, with a progress bar and no model.
+
+Concurrency: writers take a file lock (per embedded store, and per lexical index) for the few moments of a
+write, so two ingests interleave batch by batch; readers never wait for a whole ingest. Embedded Chroma keeps
+the paper-vector index in memory and does not see another process's writes, so a process reopens its client when
+the change log shows that someone else wrote.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Sequence
+
+from rag.errors import EmptyIndexError, ModelMismatchError, StoreError
+from rag.filters import Filters
+from rag.library.changes import HORIZON_SECONDS, Change, ChangeLog, new_writer_id
+from rag.library.chroma import ChromaCollections, PaperRecord, SentenceRecord, unreachable
+from rag.library.codec import pack, unpack
+from rag.library.lexical import LexicalDoc, LexicalIndex
+from rag.locks import FileLock
+from rag.settings import Settings
+from rag.terms import term_set
+from rag.text import short_hash
+from rag.types import SCHEMA_VERSION, Paper
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from rag.embeddings import Embedder
+
+__all__ = ["Library", "Passage", "Sentence", "StoredPaper", "VectorizedPaper"]
+
+# Title/author filters hand Chroma the matching paper ids when there are at most this many; beyond that the
+# dense search asks for proportionally more neighbours and keeps those the lexical index says match.
+MAX_FILTER_IDS = 20_000
+SENTENCE_CACHE = 1024  # papers whose unpacked sentence vectors are kept between questions
+
+
+@dataclass
+class Sentence:
+    """A sentence of a stored abstract, with its vector and terms."""
+
+    paper_id: str
+    start: int  # character offsets in the abstract
+    end: int
+    text: str
+    vector: "np.ndarray"
+    terms: frozenset[str]
+
+
+@dataclass
+class Passage:
+    """A retrieved paper as evidence needs it: its record and its sentences (empty if the paper is incomplete)."""
+
+    record: PaperRecord
+    sentences: list[Sentence] = field(default_factory=list)
+
+
+@dataclass
+class StoredPaper:
+    paper_id: str
+    content_hash: str  # "" when the stored paper is incomplete (a write was interrupted): it is written again
+    paper: Paper
+
+
+@dataclass
+class VectorizedPaper:
+    """A paper ready to store: its vector, its sentence spans and one vector per sentence."""
+
+    paper: Paper
+    vector: "np.ndarray"
+    spans: list[tuple[int, int]]
+    sentence_vectors: "np.ndarray"
+
+
+_SYNC_FILE = "sync.json"
+
+
+class Library:
+    def __init__(self, settings: Settings, *, writer_id: str | None = None, progress: bool = True):
+        self.settings = settings
+        self.chroma = ChromaCollections(settings)
+        self.writer_id = writer_id or new_writer_id()
+        self.log = ChangeLog(self.chroma, self.writer_id)
+        self.progress = progress
+        self._lexical: LexicalIndex | None = None
+        self._lexical_for: str | None = None  # the Chroma collection id the lexical index mirrors
+        self._lock = threading.RLock()  # one refresh or write at a time in this process
+        self._observed: set[tuple[str, str]] = set()  # (change id, state) this process's Chroma client has seen
+        self._opened_at = 0.0  # when the Chroma client was (re)opened
+        self._checked: str | None = None  # vector space already checked against the manifest
+        self._dim: int | None = None
+        self._sentence_cache: OrderedDict[tuple[str, str], tuple[list[tuple[int, int]], "np.ndarray"]] = OrderedDict()
+
+    # ----- where things are -------------------------------------------------------------------------------
+    @property
+    def location(self) -> str:
+        return self.chroma.location
+
+    def _lexical_root(self) -> Path:
+        s = self.settings.store
+        return Path(s.cache_dir) / f"lexical-{s.collection}-{short_hash(self.location, length=10)}"
+
+    def _store_lock(self) -> FileLock | None:
+        if not self.chroma.embedded:
+            return None  # a Chroma server orders its own writes
+        return FileLock.for_path(Path(self.settings.store.persist_dir) / ".paperrag-write.lock", what="the index")
+
+    def _lexical_lock(self) -> FileLock:
+        return FileLock.for_path(self._lexical_root() / ".lock", what="the lexical index")
+
+    # ----- manifest -----------------------------------------------------------------------------------------
+    def exists(self) -> bool:
+        try:
+            return self.chroma.exists()
+        except StoreError:
+            raise
+        except Exception as e:
+            raise self._translate(e) from None
+
+    def manifest(self) -> dict[str, Any]:
+        return self.chroma.manifest() if self.exists() else {}
+
+    @staticmethod
+    def wanted_manifest(embedder: "Embedder") -> dict[str, Any]:
+        return {
+            "paperrag_schema": SCHEMA_VERSION,
+            "embedding_model": embedder.model_id,
+            "embedding_dim": embedder.dimension,
+            "embedding_backend": embedder.backend,
+            "embedding_quantization": embedder.quantization,
+            "vector_space": embedder.vector_space,
+        }
+
+    def check(self, embedder: "Embedder") -> None:
+        """Refuse a store built with other vectors (another model, or int8 against float) or by another schema."""
+        if self._checked == embedder.vector_space:
+            return
+        if not self.exists():
+            raise EmptyIndexError(
+                f"no index at {self.location}: run `paperrag ingest` first (with no path it ingests the bundled corpus)."
+            )
+        have = self.chroma.manifest()
+        rebuild = "Run `paperrag ingest --rebuild PATH...` to rebuild the index with the configured settings."
+        if have.get("paperrag_schema") != SCHEMA_VERSION:
+            raise ModelMismatchError(
+                f"the index at {self.location} has schema version {have.get('paperrag_schema', 'unknown')}, this "
+                f"PaperRAG uses {SCHEMA_VERSION}. " + rebuild
+            )
+        if have.get("vector_space") != embedder.vector_space:
+            built = f"{have.get('embedding_model')} (backend {have.get('embedding_backend')}, quantization " \
+                    f"{have.get('embedding_quantization')})"
+            want = f"{embedder.model_id} (backend {embedder.backend}, quantization {embedder.quantization})"
+            hint = ""
+            if have.get("embedding_model") == embedder.model_id:
+                same = "onnx-int8" if have.get("embedding_quantization") != "none" else "torch or onnx"
+                hint = f"Set embedding.backend to {same} to use this index, or rebuild it: "
+            raise ModelMismatchError(
+                f"the index at {self.location} was built with {built} vectors; the config asks for {want}. "
+                + (hint + rebuild[0].lower() + rebuild[1:] if hint else rebuild)
+            )
+        self._checked = embedder.vector_space
+
+    def open_for_writing(self, embedder: "Embedder", *, rebuild: bool = False) -> None:
+        """Create the collections (or check the existing ones against `embedder`); `rebuild` starts afresh."""
+        with self._write_locks():
+            if rebuild and self.exists():
+                self.chroma.drop()
+                self._drop_lexical()
+            if self.exists():
+                self._checked = None
+                self.check(embedder)
+                return
+            from datetime import datetime, timezone
+
+            self.chroma.create(
+                {**self.wanted_manifest(embedder), "created": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+            )
+            self._checked = embedder.vector_space
+
+    def _drop_lexical(self) -> None:
+        import shutil
+
+        root = self._lexical_root()
+        for folder in root.glob("index-*"):
+            shutil.rmtree(folder, ignore_errors=True)
+        self._lexical, self._lexical_for = None, None
+
+    # ----- keeping up with other writers ------------------------------------------------------------------
+    def _write_locks(self) -> "_Locks":
+        return _Locks([lock for lock in (self._store_lock(), self._lexical_lock()) if lock is not None])
+
+    def refresh(self) -> None:
+        """Make this process see every write made so far, by any process or client: reopen embedded Chroma if
+        someone else wrote, and apply what the lexical index has not seen yet. One small query when nothing
+        changed."""
+        with self._lock:
+            try:
+                self._refresh()
+            except (StoreError, ModelMismatchError):
+                raise
+            except Exception as e:
+                if _is_not_found(e):  # the collection was rebuilt by another process: start over with it
+                    self._reopen()
+                    self._refresh()
+                else:
+                    raise self._translate(e) from None
+
+    def _refresh(self) -> None:
+        if not self.exists():
+            raise EmptyIndexError(
+                f"no index at {self.location}: run `paperrag ingest` first (with no path it ingests the bundled corpus)."
+            )
+        if not self._opened_at:
+            self._opened_at = time.time()
+        lexical = self._lexical_index()
+        state = _read_state(lexical.folder)
+        entries = self.log.since(state["watermark"] - HORIZON_SECONDS)
+        known = {e.id for e in entries}
+        entries += self.log.get([i for i in state["pending"] if i not in known])
+        self._reopen_if_others_wrote(entries)
+        todo = [e for e in entries if e.id not in state["applied"]]
+        if todo:
+            with self._lexical_lock():
+                state = _read_state(lexical.folder)  # another process may have applied them meanwhile
+                todo = [e for e in todo if e.id not in state["applied"]]
+                if todo:
+                    self._apply_to_lexical(lexical, sorted({pid for e in todo for pid in e.paper_ids}))
+                    _record_applied(lexical.folder, state, todo)
+        lexical.reload()
+
+    def _reopen_if_others_wrote(self, entries: Sequence[Change]) -> None:
+        if not self.chroma.embedded:
+            return
+        fresh = [e for e in entries if (e.id, e.state) not in self._observed]
+        if any(e.writer != self.writer_id and (not e.done or e.done_ts > self._opened_at) for e in fresh):
+            lock = self._store_lock()
+            assert lock is not None
+            with lock:  # never while another process is in the middle of writing the vector index files
+                self._reopen()
+        self._observed.update((e.id, e.state) for e in entries)
+        if len(self._observed) > 50_000:  # bounded: entries older than the horizon are never fetched again
+            self._observed = {(e.id, e.state) for e in entries}
+
+    def _reopen(self) -> None:
+        self.chroma.reopen()
+        self._opened_at = time.time()
+        self._observed.clear()
+        self._sentence_cache.clear()
+
+    def _lexical_index(self) -> LexicalIndex:
+        """The lexical index mirroring the current collection, rebuilt from Chroma when missing or stale."""
+        cid = self.chroma.collection_id
+        if self._lexical is not None and self._lexical_for == cid:
+            return self._lexical
+        folder = self._lexical_root() / f"index-{cid}"
+        lexical = LexicalIndex(folder)
+        if _read_state(folder).get("collection_id") != cid:
+            with self._lexical_lock():
+                if _read_state(folder).get("collection_id") != cid:
+                    self._rebuild_lexical(lexical, cid)
+        self._lexical, self._lexical_for = lexical, cid
+        return lexical
+
+    def _rebuild_lexical(self, lexical: LexicalIndex, cid: str) -> None:
+        """Index every paper Chroma holds (texts only, no model). Changes written meanwhile are newer than the
+        log entries read first, so the next refresh applies them."""
+        from tqdm import tqdm
+
+        lexical.destroy()
+        entries = self.log.since(0.0)
+        ids = list(self.chroma.iter_ids())
+        with tqdm(total=len(ids), unit="paper", desc="lexical index", file=sys.stderr, dynamic_ncols=True,
+                  disable=not self.progress or len(ids) < 2000) as bar:
+            for i in range(0, len(ids), 2000):
+                part = ids[i : i + 2000]
+                self._apply_to_lexical(lexical, part)
+                bar.update(len(part))
+        if not ids:
+            lexical.clear()
+        state = {"collection_id": cid, "applied": {}, "pending": {}, "watermark": 0.0}
+        _record_applied(lexical.folder, state, entries)
+
+    def _apply_to_lexical(self, lexical: LexicalIndex, paper_ids: Sequence[str]) -> None:
+        """Make the lexical index hold what Chroma holds now for these papers."""
+        records = self.chroma.get_papers(paper_ids)
+        docs = [LexicalDoc(pid, r.content_hash, r.paper) for pid, r in records.items()]
+        lexical.apply(docs, deletes=[pid for pid in paper_ids if pid not in records])
+
+    # ----- writing --------------------------------------------------------------------------------------------
+    def find(self, papers: Sequence[Paper]) -> list[StoredPaper]:
+        """Stored papers that share an arXiv id, DOI or normalised title with any of `papers`."""
+        ids = self.chroma.find(
+            {p.arxiv_id for p in papers if p.arxiv_id}, {p.doi for p in papers if p.doi}, {p.title_key for p in papers}
+        )
+        records = self.chroma.get_papers(ids)
+        sentence_hashes = {pid: s.content_hash for pid, s in self.chroma.get_sentences(list(records)).items()}
+        return [
+            StoredPaper(pid, r.content_hash if sentence_hashes.get(pid) == r.content_hash else "", r.paper)
+            for pid, r in records.items()
+        ]
+
+    def write(self, papers: Sequence[VectorizedPaper], remove: Sequence[str] = ()) -> None:
+        """Store `papers` (replacing earlier versions) and delete `remove`, logged so every reader sees it."""
+        with self._lock, self._write_locks():
+            try:
+                self._refresh()  # our view of the vector index must include every earlier write before we add
+                ids = [v.paper.paper_id for v in papers]
+                change = self.log.begin(ids + [r for r in remove if r not in ids])
+                self.chroma.delete([r for r in remove if r not in ids])
+                self.chroma.write([(v.paper, v.vector, v.spans, pack(v.sentence_vectors)) for v in papers])
+                self.log.finish(change)
+            except (StoreError, ModelMismatchError):
+                raise
+            except Exception as e:
+                raise self._translate(e) from None
+            lexical = self._lexical_index()
+            lexical.apply(
+                [LexicalDoc(v.paper.paper_id, v.paper.content_hash, v.paper) for v in papers],
+                deletes=[r for r in remove if r not in ids],
+            )
+            state = _read_state(lexical.folder)
+            _record_applied(lexical.folder, state, [change])
+            self._observed.add((change.id, change.state))
+
+    def remove(self, paper_ids: Sequence[str]) -> None:
+        if paper_ids:
+            self.write([], remove=list(paper_ids))
+
+    # ----- reading --------------------------------------------------------------------------------------------
+    def count(self) -> int:
+        return self.chroma.count() if self.exists() else 0
+
+    @property
+    def lexical(self) -> LexicalIndex:
+        with self._lock:
+            return self._lexical_index()
+
+    def dense(
+        self, vector: "np.ndarray", n: int, filters: Filters, *, sentence_weight: float = 0.5
+    ) -> list[tuple[str, float]]:
+        """Papers nearest to `vector` within the filters, best first: (paper id, score). The score mixes the
+        paper vector's cosine with the best sentence's (`sentence_weight`), so a paper whose matching statement
+        sits late in a long abstract is not judged by its opening alone."""
+        import numpy as np
+
+        where = _where(filters)
+        ids: list[str] | None = None
+        keep: set[str] | None = None
+        k = n
+        if filters.title or filters.author:
+            matching, total = self.lexical.matching_ids(filters, MAX_FILTER_IDS)
+            if not total:
+                return []
+            if total <= MAX_FILTER_IDS:
+                ids = matching
+            else:  # a broad filter: over-fetch and keep the ones that match
+                k = min(self.count(), int(n * self.count() / total * 1.5) + n)
+        try:
+            hits = self.chroma.query(vector, k, where=where, ids=ids)
+        except Exception as e:
+            raise self._translate(e) from None
+        if ids is None and (filters.title or filters.author):
+            keep = set(self.lexical.matching_ids(Filters(paper_ids=[h[0] for h in hits]).merged(filters), len(hits))[0])
+            hits = [h for h in hits if h[0] in keep][:n]
+        if not hits or sentence_weight <= 0:
+            return [(pid, score) for pid, score, _ in hits]
+        vectors = self._sentence_vectors({pid: meta.get("content_hash", "") for pid, _, meta in hits})
+        scored = []
+        for pid, score, _ in hits:
+            v = vectors.get(pid)
+            best = float(np.max(v @ vector)) if v is not None and len(v) else score
+            scored.append((pid, (1 - sentence_weight) * score + sentence_weight * best))
+        return sorted(scored, key=lambda x: -x[1])
+
+    def lexical_search(self, question_terms: Sequence[str], n: int, filters: Filters) -> list[tuple[str, float]]:
+        return self.lexical.search(question_terms, n, filters)
+
+    def _sentence_vectors(self, hashes: dict[str, str]) -> dict[str, "np.ndarray"]:
+        out: dict[str, np.ndarray] = {}
+        missing = []
+        for pid, h in hashes.items():
+            hit = self._sentence_cache.get((pid, h))
+            if hit is not None:
+                self._sentence_cache.move_to_end((pid, h))
+                out[pid] = hit[1]
+            else:
+                missing.append(pid)
+        if missing:
+            for pid, rec in self._fetch_sentences(missing).items():
+                if rec.content_hash == hashes.get(pid):
+                    out[pid] = self._cache(pid, rec)[1]
+        return out
+
+    def _fetch_sentences(self, ids: Sequence[str]) -> dict[str, SentenceRecord]:
+        try:
+            return self.chroma.get_sentences(ids)
+        except Exception as e:
+            raise self._translate(e) from None
+
+    def _cache(self, pid: str, rec: SentenceRecord) -> tuple[list[tuple[int, int]], "np.ndarray"]:
+        if self._dim is None:
+            self._dim = int(self.chroma.manifest()["embedding_dim"])
+        dim = self._dim
+        value = (rec.spans, unpack(rec.payload, dim) if rec.spans else _empty(dim))
+        self._sentence_cache[(pid, rec.content_hash)] = value
+        while len(self._sentence_cache) > SENTENCE_CACHE:
+            self._sentence_cache.popitem(last=False)
+        return value
+
+    def passages(self, paper_ids: Sequence[str]) -> dict[str, Passage]:
+        """Records and sentences (with vectors and terms) of these papers, as stored now."""
+        try:
+            records = self.chroma.get_papers(paper_ids)
+        except Exception as e:
+            raise self._translate(e) from None
+        vectors: dict[str, tuple[list[tuple[int, int]], np.ndarray]] = {}
+        missing = []
+        for pid, r in records.items():
+            hit = self._sentence_cache.get((pid, r.content_hash))
+            if hit is not None:
+                vectors[pid] = hit
+            else:
+                missing.append(pid)
+        for pid, rec in self._fetch_sentences(missing).items() if missing else []:
+            if rec.content_hash == records[pid].content_hash:
+                vectors[pid] = self._cache(pid, rec)
+        out = {}
+        for pid, r in records.items():
+            sentences = []
+            if pid in vectors:
+                spans, vecs = vectors[pid]
+                for (a, b), v in zip(spans, vecs):
+                    text = r.paper.abstract[a:b]
+                    sentences.append(Sentence(pid, a, b, text, v, frozenset(term_set(text))))
+            out[pid] = Passage(r, sentences)
+        return out
+
+    def paper_terms(self, paper_ids: Sequence[str]) -> dict[str, frozenset[str]]:
+        return self.lexical.term_sets(paper_ids)
+
+    def idf(self, question_terms: Sequence[str]) -> dict[str, float]:
+        return self.lexical.idf(question_terms)
+
+    def unseen_idf(self) -> float:
+        return self.lexical.unseen_idf()
+
+    def stats(self) -> dict[str, Any]:
+        """What is in the library: counts, date range, years and sources, the manifest, where it lives."""
+        manifest = self.manifest()
+        papers = self.count() if manifest else 0
+        agg: dict[str, Any] = {"years": {}, "sources": {}, "first": None, "last": None}
+        if papers:
+            self.refresh()
+            agg = self.lexical.aggregate()
+        first, last = (_date_text(agg["first"]), _date_text(agg["last"]))
+        years = {y: c for y, c in sorted(agg["years"].items()) if y}
+        return {
+            "papers": papers,
+            "date_range": [first, last] if first else None,
+            "undated_papers": agg["years"].get(0, 0),
+            "years": years,
+            "sources": agg["sources"],
+            "embedding_model": manifest.get("embedding_model"),
+            "embedding_dim": manifest.get("embedding_dim"),
+            "embedding_backend": manifest.get("embedding_backend"),
+            "embedding_quantization": manifest.get("embedding_quantization"),
+            "schema_version": manifest.get("paperrag_schema"),
+            "store": {"backend": self.settings.store.backend, "location": self.location},
+        }
+
+    def browse(self, text: str = "", filters: Filters | None = None, limit: int = 50, offset: int = 0
+               ) -> tuple[list[dict[str, Any]], int]:
+        """Papers in the collection for a list view: matching `text`, or newest first; (rows, total)."""
+        if not self.count():
+            return [], 0
+        self.refresh()
+        docs, total = self.lexical.browse(text, filters or Filters(), limit, offset)
+        rows = [
+            {
+                "paper_id": d["paper_id"][0],
+                "title": d.get("title", [""])[0],
+                "authors": d.get("authors", []),
+                "year": (d.get("year") or [0])[0] or None,
+                "date": _date_text((d.get("date") or [0])[0]),
+                "source": (d.get("source") or [""])[0],
+            }
+            for d in docs
+        ]
+        return rows, total
+
+    def recent(self, limit: int = 50) -> list[dict[str, Any]]:
+        return self.browse(limit=limit)[0]
+
+    # ----- errors -------------------------------------------------------------------------------------------
+    def _translate(self, err: BaseException) -> StoreError:
+        """Chroma's exceptions, in one line that says what to do."""
+        if not self.chroma.embedded and _is_connection_error(err):
+            return unreachable(self.settings, err)
+        return StoreError(f"the Chroma store at {self.location} failed: {type(err).__name__}: {str(err)[:200]}")
+
+
+class _Locks:
+    def __init__(self, locks: list[FileLock]):
+        self.locks = locks
+
+    def __enter__(self) -> "_Locks":
+        for lock in self.locks:
+            lock.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for lock in reversed(self.locks):
+            lock.release()
+
+
+def _where(filters: Filters) -> dict[str, Any] | None:
+    """The part of the filters Chroma applies itself, before its nearest-neighbour search."""
+    clauses: list[dict[str, Any]] = []
+    if filters.year_from:
+        clauses.append({"year": {"$gte": int(filters.year_from)}})
+    if filters.year_to:
+        clauses.append({"year": {"$lte": int(filters.year_to)}})
+    if filters.paper_ids:
+        clauses.append({"paper_id": {"$in": list(filters.paper_ids)}})
+    if len(filters.categories) == 1:
+        clauses.append({"categories": {"$contains": filters.categories[0]}})
+    elif filters.categories:
+        clauses.append({"$or": [{"categories": {"$contains": c}} for c in filters.categories]})
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+def _empty(dim: int) -> "np.ndarray":
+    import numpy as np
+
+    return np.zeros((0, dim), dtype=np.float32)
+
+
+def _date_text(value: Any) -> str | None:
+    if not value:
+        return None
+    v = int(value)
+    y, m, d = v // 10000, v // 100 % 100, v % 100
+    return f"{y:04d}-{m:02d}-{d:02d}" if m else f"{y:04d}"
+
+
+def _read_state(folder: Path) -> dict[str, Any]:
+    try:
+        state = json.loads((folder / _SYNC_FILE).read_text())
+        state.setdefault("applied", {})
+        state.setdefault("pending", {})
+        state.setdefault("watermark", 0.0)
+        return state
+    except (OSError, ValueError):
+        return {"collection_id": None, "applied": {}, "pending": {}, "watermark": 0.0}
+
+
+def _record_applied(folder: Path, state: dict[str, Any], entries: Sequence[Change]) -> None:
+    """Remember which log entries the lexical index now reflects (pending ones are applied again later)."""
+    import os
+
+    now = time.time()
+    for e in entries:
+        if e.settled(now):
+            state["applied"][e.id] = e.ts
+            state["pending"].pop(e.id, None)
+        else:
+            state["pending"][e.id] = e.ts
+    if state["applied"]:
+        state["watermark"] = max(state["watermark"], max(state["applied"].values()))
+    floor = state["watermark"] - 2 * HORIZON_SECONDS
+    state["applied"] = {i: ts for i, ts in state["applied"].items() if ts >= floor}
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / f"{_SYNC_FILE}.{os.getpid()}.{threading.get_ident()}.tmp"
+    tmp.write_text(json.dumps(state))
+    os.replace(tmp, folder / _SYNC_FILE)
+
+
+def _is_not_found(err: BaseException) -> bool:
+    name = type(err).__name__
+    return name in ("NotFoundError", "InvalidCollectionException") or "does not exist" in str(err).lower()
+
+
+def _is_connection_error(err: BaseException) -> bool:
+    import httpx
+
+    return isinstance(err, (httpx.TransportError, ConnectionError, OSError)) or "connect" in str(err).lower()

@@ -1,0 +1,89 @@
+"""The change log: one Chroma record per write, so every process and every client learns what changed.
+
+A writer adds an entry naming the papers it is about to write (state "pending"), writes them, then marks the
+entry "done". Readers look for entries they have not applied yet (a cheap query on the entry time) and bring
+their lexical index up to date by reading those papers' current records from Chroma, so it does not matter in
+which order entries are applied, or whether a paper changed again since. A pending entry is applied again on
+every look until it is done, or until it is older than STALE_SECONDS (its writer died; what it wrote is whatever
+Chroma now holds). Entries carry unique ids: two writers never collide, whatever their clocks say.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+from rag.library.chroma import ChromaCollections, placeholder
+
+STALE_SECONDS = 600.0
+# Entries are fetched from this far before the newest one applied: covers clock differences between clients of
+# one server and a writer whose entry landed after a later one was already seen.
+HORIZON_SECONDS = 900.0
+
+_counter = itertools.count()
+
+
+def new_writer_id() -> str:
+    return f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+
+@dataclass
+class Change:
+    id: str
+    ts: float
+    writer: str
+    state: str  # "pending" | "done"
+    paper_ids: list[str] = field(default_factory=list)
+    done_ts: float = 0.0  # when the writer finished (0 while pending)
+
+    @property
+    def done(self) -> bool:
+        return self.state == "done"
+
+    def settled(self, now: float) -> bool:
+        """Nothing more will come of it: done, or its writer is gone."""
+        return self.done or now - self.ts > STALE_SECONDS
+
+
+class ChangeLog:
+    def __init__(self, chroma: ChromaCollections, writer: str):
+        self.chroma = chroma
+        self.writer = writer
+
+    def begin(self, paper_ids: Sequence[str]) -> Change:
+        ts = time.time()
+        change = Change(f"{time.time_ns():020d}-{self.writer}-{next(_counter)}", ts, self.writer, "pending",
+                        list(dict.fromkeys(paper_ids)))
+        self.chroma.changes.add(
+            ids=[change.id], embeddings=[placeholder(change.id)], metadatas=[_meta(change)]
+        )
+        return change
+
+    def finish(self, change: Change) -> None:
+        change.state = "done"
+        change.done_ts = time.time()
+        self.chroma.changes.update(ids=[change.id], metadatas=[_meta(change)])
+
+    def since(self, ts: float) -> list[Change]:
+        res = self.chroma.changes.get(where={"ts": {"$gte": float(ts)}}, include=["metadatas"])
+        return sorted((_change(i, m) for i, m in zip(res["ids"], res["metadatas"])), key=lambda c: c.ts)
+
+    def get(self, ids: Sequence[str]) -> list[Change]:
+        if not ids:
+            return []
+        res = self.chroma.changes.get(ids=list(ids), include=["metadatas"])
+        return [_change(i, m) for i, m in zip(res["ids"], res["metadatas"])]
+
+
+def _meta(c: Change) -> dict[str, Any]:
+    return {"ts": c.ts, "done_ts": c.done_ts, "writer": c.writer, "state": c.state, "papers": json.dumps(c.paper_ids)}
+
+
+def _change(cid: str, meta: dict[str, Any]) -> Change:
+    return Change(cid, float(meta["ts"]), meta["writer"], meta["state"], json.loads(meta.get("papers", "[]")),
+                  float(meta.get("done_ts", 0.0)))

@@ -1,0 +1,332 @@
+"""The Chroma side of the library: three collections that hold everything a question needs.
+
+  {name}            one record per paper: the paper vector (title + abstract, as far as the encoder reads),
+                    the abstract as the document, the paper's metadata. This is what dense search queries.
+  {name}-sentences  one record per paper: its sentence spans and their vectors, packed (rag/library/codec.py).
+                    Read by id for the few papers a question retrieved, never searched.
+  {name}-changes    the change log: one record per write, so every process (and every client of a shared Chroma
+                    server) learns what changed since it last looked (rag/library/changes.py).
+
+Why sentence vectors are metadata and not Chroma vectors: Chroma keeps a collection's whole HNSW index in memory
+as soon as any of its vectors is read (measured: `get(include=["embeddings"])` of 30 records from a 200,000-vector
+collection took the process from 92 MB to 475 MB). Sentences are ten times as many as papers, so their vectors
+live as a packed string in the metadata of a record whose own vector is a 1-dimensional placeholder; reading them
+costs only the rows asked for.
+
+The collection metadata of {name} is the manifest: embedding model, dimension, backend, quantization and schema.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any, Iterable, Iterator, Sequence
+
+from rag.errors import StoreError
+from rag.settings import Settings
+from rag.types import Paper
+
+SENTENCES_SUFFIX = "-sentences"
+CHANGES_SUFFIX = "-changes"
+PAGE = 500
+
+
+def placeholder(key: str) -> list[float]:
+    """A 1-d vector for records that are never searched by vector: distinct per record, so the HNSW graph Chroma
+    builds for them stays well formed."""
+    return [int(hashlib.blake2b(key.encode(), digest_size=4).hexdigest(), 16) / 2**32]
+
+
+def paper_metadata(paper: Paper, n_sentences: int) -> dict[str, Any]:
+    meta: dict[str, Any] = {
+        "paper_id": paper.paper_id,
+        "content_hash": paper.content_hash,
+        "n_sentences": n_sentences,
+        "title": paper.title,
+        "title_key": paper.title_key,
+        "source": paper.source,
+        "source_format": paper.source_format,
+        "links": json.dumps(paper.links),
+        "authors_json": json.dumps(paper.authors, ensure_ascii=False),
+    }
+    optional = {
+        "arxiv_id": paper.arxiv_id,
+        "arxiv_version": paper.arxiv_version,
+        "doi": paper.doi,
+        "date": paper.date,
+        "year": paper.year,
+        "updated": paper.updated,
+        "url": paper.url,
+        "n_authors": paper.author_count,
+        "categories": list(paper.categories) or None,
+    }
+    meta.update({k: v for k, v in optional.items() if v is not None})
+    return meta
+
+
+def paper_from_metadata(meta: dict[str, Any], abstract: str) -> Paper:
+    authors = json.loads(meta.get("authors_json", "[]"))
+    return Paper(
+        title=meta["title"],
+        abstract=abstract,
+        authors=authors,
+        n_authors=None if authors else meta.get("n_authors"),
+        date=meta.get("date"),
+        year=meta.get("year"),
+        updated=meta.get("updated"),
+        categories=list(meta.get("categories") or []),
+        url=meta.get("url"),
+        links=json.loads(meta.get("links", "[]")),
+        arxiv_id=meta.get("arxiv_id"),
+        arxiv_version=meta.get("arxiv_version"),
+        doi=meta.get("doi"),
+        source=meta.get("source", ""),
+        source_format=meta.get("source_format", ""),
+    )
+
+
+@dataclass
+class PaperRecord:
+    """A paper as stored: its id, content hash and fields (abstract included)."""
+
+    paper_id: str
+    content_hash: str
+    paper: Paper
+
+
+@dataclass
+class SentenceRecord:
+    content_hash: str
+    spans: list[tuple[int, int]]
+    payload: str  # packed vectors, one per span
+
+
+class ChromaCollections:
+    """Opens the Chroma client (embedded or a server) and the three collections; reads and writes records."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self._client: Any = None
+        self._handles: dict[str, Any] = {}
+
+    # ----- connection -------------------------------------------------------------------------------------
+    @property
+    def embedded(self) -> bool:
+        return self.settings.store.backend == "chroma-persistent"
+
+    @property
+    def location(self) -> str:
+        s = self.settings.store
+        if s.backend == "chroma-http":
+            return f"{'https' if s.ssl else 'http'}://{s.host}:{s.port} (collection '{s.collection}')"
+        return f"{s.persist_dir} (collection '{s.collection}')"
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            self._client = self._connect()
+        return self._client
+
+    def _connect(self) -> Any:
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        s = self.settings.store
+        chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=True)
+        if s.backend == "chroma-http":
+            try:
+                client = chromadb.HttpClient(host=s.host, port=s.port, ssl=s.ssl, settings=chroma_settings)
+                client.heartbeat()
+                return client
+            except Exception as e:  # connection refused, DNS, TLS: all mean "not reachable"
+                raise unreachable(self.settings, e) from None
+        try:
+            s.persist_dir.mkdir(parents=True, exist_ok=True)
+            return chromadb.PersistentClient(path=str(s.persist_dir), settings=chroma_settings)
+        except Exception as e:
+            raise StoreError(f"cannot open the Chroma store at {s.persist_dir}: {e}") from None
+
+    def reopen(self) -> None:
+        """Drop the client and open it again. Embedded Chroma keeps a vector index in memory that never sees another
+        process's writes; a fresh client reads the files (and Chroma's write-ahead log) again."""
+        self._handles.clear()
+        if self._client is not None and self.embedded:
+            from chromadb.api.client import SharedSystemClient
+
+            SharedSystemClient.clear_system_cache()
+        self._client = None
+
+    # ----- collections ------------------------------------------------------------------------------------
+    def names(self) -> tuple[str, str, str]:
+        base = self.settings.store.collection
+        return base, base + SENTENCES_SUFFIX, base + CHANGES_SUFFIX
+
+    def exists(self) -> bool:
+        s = self.settings.store
+        if self.embedded and self._client is None and not s.persist_dir.exists():
+            return False  # nothing ingested yet; do not create an empty store just by looking
+        return self.handle(self.names()[0]) is not None
+
+    def handle(self, name: str) -> Any | None:
+        if name not in self._handles:
+            from chromadb.errors import NotFoundError
+
+            try:
+                self._handles[name] = self.client.get_collection(name, embedding_function=None)
+            except (NotFoundError, ValueError):
+                return None
+        return self._handles[name]
+
+    def _require(self, name: str) -> Any:
+        h = self.handle(name)
+        if h is None:
+            from rag.errors import EmptyIndexError
+
+            raise EmptyIndexError(
+                f"no index at {self.location}: run `paperrag ingest` first (with no path it ingests the bundled corpus)."
+            )
+        return h
+
+    @property
+    def papers(self) -> Any:
+        return self._require(self.names()[0])
+
+    @property
+    def sentences(self) -> Any:
+        return self._require(self.names()[1])
+
+    @property
+    def changes(self) -> Any:
+        return self._require(self.names()[2])
+
+    @property
+    def collection_id(self) -> str:
+        return str(self.papers.id)
+
+    def manifest(self) -> dict[str, Any]:
+        return dict(self.papers.metadata or {})
+
+    def create(self, manifest: dict[str, Any]) -> None:
+        papers, sentences, changes = self.names()
+        self._handles[papers] = self.client.create_collection(
+            papers, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}, metadata=manifest
+        )
+        for name in (sentences, changes):
+            self._handles[name] = self.client.get_or_create_collection(
+                name, embedding_function=None, configuration={"hnsw": {"space": "l2"}}
+            )
+
+    def drop(self) -> None:
+        for name in self.names():
+            try:
+                self.client.delete_collection(name)
+            except Exception:  # absent: nothing to drop
+                pass
+        self._handles.clear()
+
+    # ----- reading ----------------------------------------------------------------------------------------
+    def count(self) -> int:
+        return int(self.papers.count())
+
+    def get_papers(self, ids: Sequence[str]) -> dict[str, PaperRecord]:
+        out: dict[str, PaperRecord] = {}
+        for part in _parts(list(dict.fromkeys(ids))):
+            res = self.papers.get(ids=part, include=["metadatas", "documents"])
+            for pid, meta, doc in zip(res["ids"], res["metadatas"], res["documents"]):
+                out[pid] = PaperRecord(pid, meta.get("content_hash", ""), paper_from_metadata(meta, doc or ""))
+        return out
+
+    def get_sentences(self, ids: Sequence[str]) -> dict[str, SentenceRecord]:
+        out: dict[str, SentenceRecord] = {}
+        for part in _parts(list(dict.fromkeys(ids))):
+            res = self.sentences.get(ids=part, include=["metadatas"])
+            for pid, meta in zip(res["ids"], res["metadatas"]):
+                spans = [tuple(x) for x in json.loads(meta["spans"])]
+                out[pid] = SentenceRecord(meta["content_hash"], spans, meta["vectors"])  # type: ignore[arg-type]
+        return out
+
+    def find(self, arxiv_ids: set[str], dois: set[str], title_keys: set[str]) -> list[str]:
+        """Ids of stored papers with any of these keys (the same paper, possibly from another source)."""
+        clauses = [
+            {field: {"$in": sorted(values)}}
+            for field, values in (("arxiv_id", arxiv_ids), ("doi", dois), ("title_key", title_keys))
+            if values
+        ]
+        if not clauses:
+            return []
+        where = clauses[0] if len(clauses) == 1 else {"$or": clauses}
+        return list(self.papers.get(where=where, include=[])["ids"])
+
+    def query(
+        self, vector: Sequence[float], n: int, where: dict | None = None, ids: list[str] | None = None
+    ) -> list[tuple[str, float, dict[str, Any]]]:
+        """(paper id, cosine similarity, metadata) of the n nearest papers, filtered inside Chroma."""
+        import numpy as np
+
+        res = self.papers.query(
+            query_embeddings=[np.asarray(vector, dtype=np.float32)],
+            n_results=max(1, n),
+            where=where,
+            ids=ids,
+            include=["metadatas", "distances"],
+        )
+        return [
+            (pid, 1.0 - float(dist), meta)
+            for pid, meta, dist in zip(res["ids"][0], res["metadatas"][0], res["distances"][0])
+        ]
+
+    def iter_ids(self) -> Iterator[str]:
+        offset = 0
+        while True:
+            res = self.papers.get(include=[], limit=PAGE * 4, offset=offset)
+            yield from res["ids"]
+            if len(res["ids"]) < PAGE * 4:
+                return
+            offset += PAGE * 4
+
+    # ----- writing ----------------------------------------------------------------------------------------
+    def write(self, papers: Sequence[tuple[Paper, Any, list[tuple[int, int]], str]]) -> None:
+        """Add or replace papers: (paper, paper vector, sentence spans, packed sentence vectors) each.
+
+        Sentences are written first: a paper becomes visible when its paper record is written, and a reader that
+        finds a paper record whose sentence record carries another content hash treats the paper as incomplete."""
+        import numpy as np
+
+        if not papers:
+            return
+        ids = [p.paper_id for p, _, _, _ in papers]
+        self.sentences.upsert(
+            ids=ids,
+            embeddings=np.asarray([placeholder(i) for i in ids], dtype=np.float32),
+            metadatas=[
+                {"content_hash": p.content_hash, "spans": json.dumps(spans), "vectors": payload}
+                for p, _, spans, payload in papers
+            ],
+        )
+        self.papers.upsert(
+            ids=ids,
+            embeddings=np.asarray([v for _, v, _, _ in papers], dtype=np.float32),
+            metadatas=[paper_metadata(p, len(spans)) for p, _, spans, _ in papers],
+            documents=[p.abstract for p, _, _, _ in papers],
+        )
+
+    def delete(self, ids: Iterable[str]) -> None:
+        ids = list(ids)
+        if ids:
+            self.papers.delete(ids=ids)  # the paper record first: the paper is gone as soon as it is
+            self.sentences.delete(ids=ids)
+
+
+def _parts(ids: list[str], size: int = PAGE) -> Iterator[list[str]]:
+    for i in range(0, len(ids), size):
+        yield ids[i : i + size]
+
+
+def unreachable(settings: Settings, err: BaseException) -> StoreError:
+    s = settings.store
+    return StoreError(
+        f"cannot reach the Chroma server at {'https' if s.ssl else 'http'}://{s.host}:{s.port} "
+        f"({type(err).__name__}). Start it with `chroma run --path DIR --host {s.host} --port {s.port}`, "
+        "or set store.backend: chroma-persistent."
+    )
