@@ -36,6 +36,11 @@ class Source:
     links: list[str] = field(default_factory=list)
     dense: float | None = None  # dense score (paper and best-sentence cosine), when dense search found it
     bm25: float | None = None  # BM25 score, when lexical search found it
+    dense_rank: int | None = None  # 1-based rank in the dense list, when there
+    bm25_rank: int | None = None  # 1-based rank in the BM25 list, when there
+    matched_terms: list[str] = field(default_factory=list)  # question words (as written) found in the paper
+    arxiv_id: str | None = None
+    doi: str | None = None
     evidence: list[Evidence] = field(default_factory=list)
     cited: bool = False
 
@@ -50,6 +55,9 @@ class Citation:
     url: str | None
     evidence: list[str]
     score: float
+    authors: list[str] = field(default_factory=list)
+    arxiv_id: str | None = None
+    doi: str | None = None
 
 
 @dataclass
@@ -77,6 +85,13 @@ class Answer:
     mode: str = "hybrid"
     generator: str = "extractive"
     timings_ms: dict[str, float] = field(default_factory=dict)
+    # The answer's shape (rag/shape.py): "fact", "list", "comparison", "yes-no" or "not-found". A comparison has
+    # `table` = {"columns": [...], "rows": [[{"text", "citations"}, ...], ...]}; a yes/no answer has `verdict`
+    # ("Yes", "No" or "Mixed"); a list has `items` = [{"paper_id", "title", "year", "text", "citations"}].
+    kind: str = "fact"
+    table: dict[str, Any] | None = None
+    verdict: str | None = None
+    items: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -94,6 +109,18 @@ class Answer:
                     "date": s.date,
                     "year": s.year,
                     "url": s.url,
+                    "authors": s.authors,
+                    "arxiv_id": s.arxiv_id,
+                    "doi": s.doi,
+                    "dense": None if s.dense is None else round(s.dense, 4),
+                    "bm25": None if s.bm25 is None else round(s.bm25, 4),
+                    "dense_rank": s.dense_rank,
+                    "bm25_rank": s.bm25_rank,
+                    "matched_terms": s.matched_terms,
+                    "evidence": [
+                        {"text": e.text, "score": round(e.score, 4), "similarity": round(e.similarity, 4)}
+                        for e in s.evidence[:3]
+                    ],
                 }
                 for s in self.sources
             ],
@@ -106,6 +133,10 @@ class Answer:
             "mode": self.mode,
             "generator": self.generator,
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
+            "kind": self.kind,
+            "table": self.table,
+            "verdict": self.verdict,
+            "items": self.items,
         }
 
     def to_text(self) -> str:

@@ -137,6 +137,9 @@ def align(
             url=sources[si].url or (sources[si].links[0] if sources[si].links else None),
             evidence=used_evidence.get(si, []),
             score=round(sources[si].score, 6),
+            authors=list(sources[si].authors),
+            arxiv_id=sources[si].arxiv_id,
+            doi=sources[si].doi,
         )
         for si in order
     ]

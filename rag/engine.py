@@ -54,6 +54,7 @@ class Engine:
         """Check the library against the model (no model load when it matches) and catch up with other writers."""
         self.library.check(self.embedder)  # raises EmptyIndexError at once when nothing was ingested
         self.library.refresh()
+        self.library.check(self.embedder)  # again, in case the refresh found the store rebuilt (cached otherwise)
         if self.library.count() == 0:
             raise EmptyIndexError(f"the index at {self.library.location} is empty: run `paperrag ingest` first.")
 

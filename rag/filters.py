@@ -35,6 +35,7 @@ class Filters:
                 f"unknown filter(s) {', '.join(sorted(unknown))}; valid: "
                 + ", ".join(k for k in cls.__dataclass_fields__ if k != "phrase")
             )
+        value = {k: v.strip() if isinstance(v, str) else v for k, v in value.items()}
         return cls(**{k: v for k, v in value.items() if v not in (None, "", [])})
 
     @property

@@ -69,6 +69,8 @@ def retrieve(
         by_coverage = sorted(((pid, cov.get(pid, 0.0)) for pid in candidates), key=lambda x: -x[1])
         fused = rrf([dense, lexical, by_coverage], settings.rrf_k)
     dense_score, bm25_score = dict(dense), dict(lexical)
+    dense_rank = {pid: i for i, (pid, _) in enumerate(dense, start=1)}
+    bm25_rank = {pid: i for i, (pid, _) in enumerate(lexical, start=1)}
     top = fused[:top_k]
     passages = library.passages([pid for pid, _ in top])
     sources = []
@@ -78,8 +80,24 @@ def retrieve(
             continue
         src = source_of(passage, score)
         src.dense, src.bm25 = dense_score.get(pid), bm25_score.get(pid)
+        src.dense_rank, src.bm25_rank = dense_rank.get(pid), bm25_rank.get(pid)
+        src.matched_terms = matched_words(query, passage)
         sources.append(src)
     return sources, passages
+
+
+def matched_words(query: str, passage: "Passage") -> list[str]:
+    """The question's words (as the user wrote them) whose stemmed term occurs in the paper's title or abstract."""
+    from rag.terms import words
+
+    paper = passage.record.paper
+    have = set(terms(f"{paper.title} {paper.abstract}"))
+    out: list[str] = []
+    for w in words(query):
+        t = terms(w)
+        if t and t[0] in have and w not in out:
+            out.append(w)
+    return out
 
 
 def source_of(passage: "Passage", score: float) -> Source:
@@ -93,4 +111,6 @@ def source_of(passage: "Passage", score: float) -> Source:
         url=p.url,
         authors=list(p.authors),
         links=list(p.links),
+        arxiv_id=p.arxiv_id,
+        doi=p.doi,
     )

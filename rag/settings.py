@@ -60,9 +60,10 @@ class EmbeddingSettings(_Section):
             "with it needs it). See README 'Ingest speed' for the measurements behind the default."
         ),
     )
-    # Measured on 2 cores: short texts (sentences) encode fastest in small batches
-    # (onnx: 8 -> 32 papers/s, 32 -> 26 papers/s; torch: 8 -> 16.5, 32 -> 14.2).
-    batch_size: int = Field(8, ge=1, le=4096, description="Texts per encoder call.")
+    batch_size: int | None = Field(
+        None, ge=1, le=4096,
+        description="Texts per encoder call. Unset: the fastest measured for the backend (rag/embeddings.py).",
+    )
     device: str = Field("cpu", description="Torch device for the encoder (torch backend).")
     cache_dir: Path = Field(
         Path(".paperrag/models"), description="Where the ONNX export of the model is kept (made on first use)."

@@ -107,6 +107,7 @@ class Library:
         self._checked: str | None = None  # vector space already checked against the manifest
         self._dim: int | None = None
         self._sentence_cache: OrderedDict[tuple[str, str], tuple[list[tuple[int, int]], "np.ndarray"]] = OrderedDict()
+        self._cache_lock = threading.Lock()
 
     # ----- where things are -------------------------------------------------------------------------------
     @property
@@ -262,7 +263,10 @@ class Library:
         self.chroma.reopen()
         self._opened_at = time.time()
         self._observed.clear()
-        self._sentence_cache.clear()
+        self._checked = None  # the collection may have been rebuilt with other vectors: check the manifest again
+        self._dim = None
+        with self._cache_lock:
+            self._sentence_cache.clear()
 
     def _lexical_index(self) -> LexicalIndex:
         """The lexical index mirroring the current collection, rebuilt from Chroma when missing or stale."""
@@ -396,9 +400,8 @@ class Library:
         out: dict[str, np.ndarray] = {}
         missing = []
         for pid, h in hashes.items():
-            hit = self._sentence_cache.get((pid, h))
+            hit = self._cached((pid, h))
             if hit is not None:
-                self._sentence_cache.move_to_end((pid, h))
                 out[pid] = hit[1]
             else:
                 missing.append(pid)
@@ -414,14 +417,22 @@ class Library:
         except Exception as e:
             raise self._translate(e) from None
 
+    def _cached(self, key: tuple[str, str]) -> tuple[list[tuple[int, int]], "np.ndarray"] | None:
+        with self._cache_lock:
+            hit = self._sentence_cache.get(key)
+            if hit is not None:
+                self._sentence_cache.move_to_end(key)
+            return hit
+
     def _cache(self, pid: str, rec: SentenceRecord) -> tuple[list[tuple[int, int]], "np.ndarray"]:
         if self._dim is None:
             self._dim = int(self.chroma.manifest()["embedding_dim"])
         dim = self._dim
         value = (rec.spans, unpack(rec.payload, dim) if rec.spans else _empty(dim))
-        self._sentence_cache[(pid, rec.content_hash)] = value
-        while len(self._sentence_cache) > SENTENCE_CACHE:
-            self._sentence_cache.popitem(last=False)
+        with self._cache_lock:
+            self._sentence_cache[(pid, rec.content_hash)] = value
+            while len(self._sentence_cache) > SENTENCE_CACHE:
+                self._sentence_cache.popitem(last=False)
         return value
 
     def passages(self, paper_ids: Sequence[str]) -> dict[str, Passage]:
@@ -433,7 +444,7 @@ class Library:
         vectors: dict[str, tuple[list[tuple[int, int]], np.ndarray]] = {}
         missing = []
         for pid, r in records.items():
-            hit = self._sentence_cache.get((pid, r.content_hash))
+            hit = self._cached((pid, r.content_hash))
             if hit is not None:
                 vectors[pid] = hit
             else:

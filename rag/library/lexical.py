@@ -1,9 +1,10 @@
 """Lexical search: an on-disk tantivy index with one document per paper, updated in place as papers are written.
 
 Why tantivy (benchmarks/lexical_engines.py, 100,000 papers, 2 cores; table in the README): its BM25 ranks the
-gold set and pubmedqa-dev like the in-memory bm25s index it replaces, it answers a question in about a
-millisecond where SQLite FTS5's bm25() has to score every paper that shares a term with the question, and adding
-a paper is a small segment commit, never a rebuild. Document frequencies (for IDF) and the filters come from it.
+gold set (hit@1 1.000) and pubmedqa-dev (0.976) like SQLite FTS5 and the in-memory bm25s index it replaces
+(0.972); it answers a question in 1.5 ms at p50 where FTS5's bm25() takes 91 ms (it scores every paper sharing a
+term with the question); adding a paper is a 30 ms commit where bm25s re-indexed everything (10.5 s). Document
+frequencies (for IDF) and the filters come from it.
 
 Terms are made by PaperRAG's own analyzer (rag/terms.py: stemmed, stopwords removed, compounds split) and stored
 pre-tokenised in a whitespace-tokenised field, so the index, evidence scoring and citation checks agree on what a

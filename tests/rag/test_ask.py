@@ -171,3 +171,22 @@ def test_missing_index_says_run_ingest_first(tmp_path, embedder):
 
     with pytest.raises(EmptyIndexError, match="run `paperrag ingest` first"):
         Engine(make_settings(tmp_path), embedder=embedder).ask("anything?")
+
+
+def test_ask_with_an_equal_settings_object_reuses_the_engine_and_its_model(bundled_settings):
+    import rag
+
+    rag.reset_engine()
+    try:
+        rag.ask("What makes hypernetworks hard to train?", settings=bundled_settings)
+        first = rag.get_engine()
+        same = bundled_settings.model_copy(deep=True)
+        assert same is not bundled_settings
+        rag.ask("What makes hypernetworks hard to train?", settings=same)
+        assert rag.get_engine() is first and rag.get_engine().embedder is first.embedder
+        other = bundled_settings.model_copy(deep=True)
+        other.retrieval.top_k = 3
+        assert len(rag.ask("What makes hypernetworks hard to train?", settings=other).sources) == 3
+        assert rag.get_engine() is not first
+    finally:
+        rag.reset_engine()

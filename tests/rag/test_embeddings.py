@@ -1,0 +1,100 @@
+"""The embedding backends (torch, onnx, onnx-int8) with the real packaged model, and the manifest that keeps a store
+to the vectors it was built with."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import FIXTURES, MODEL_CACHE, ROOT, make_settings
+from ingest.pipeline import Ingestor
+from rag.embeddings import Embedder
+from rag.engine import Engine
+from rag.errors import ConfigError, ModelMismatchError
+from rag.library import Library
+
+TEXTS = [
+    "Hypernetworks are hard to train because their outputs scale with their inputs.",
+    "We evaluate on 16 benchmarks and match GPT-4V on 10 of them.",
+    "Banana bread needs ripe bananas.",
+    "RelP replaces the local gradients of attribution patching with LRP propagation coefficients, "
+    "which gives faithful circuits at the cost of two backward passes.",
+]
+
+
+def embedder_for(tmp_path, backend: str) -> Embedder:
+    return Embedder(make_settings(tmp_path, embedding={"backend": backend, "cache_dir": MODEL_CACHE}).embedding)
+
+
+@pytest.fixture(scope="module")
+def vectors(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("emb")
+    return {b: embedder_for(tmp, b).embed(TEXTS) for b in ("torch", "onnx", "onnx-int8")}
+
+
+def test_onnx_gives_the_torch_vectors(vectors):
+    cos = (vectors["onnx"] * vectors["torch"]).sum(axis=1)
+    assert cos.min() > 0.9999
+    assert np.allclose(np.linalg.norm(vectors["onnx"], axis=1), 1.0, atol=1e-5)
+
+
+def test_int8_vectors_are_close_but_not_the_same(vectors):
+    cos = (vectors["onnx-int8"] * vectors["torch"]).sum(axis=1)
+    assert cos.min() > 0.97 and cos.max() < 0.9999
+    # What matters for retrieval: the same text is still far closer to itself than to anything else.
+    sims = vectors["onnx-int8"] @ vectors["torch"].T
+    assert (np.argmax(sims, axis=1) == np.arange(len(TEXTS))).all()
+
+
+def test_vector_spaces_and_query_vectors(tmp_path):
+    torch_e, onnx_e, int8_e = (embedder_for(tmp_path, b) for b in ("torch", "onnx", "onnx-int8"))
+    assert torch_e.vector_space == onnx_e.vector_space == "sentence-transformers/all-MiniLM-L6-v2"
+    assert int8_e.vector_space == "sentence-transformers/all-MiniLM-L6-v2+int8-dynamic"
+    assert onnx_e.dimension == int8_e.dimension == 384 and onnx_e.max_seq_length == 256
+    q = onnx_e.embed_query(TEXTS[0])
+    assert q.shape == (384,) and float(q @ torch_e.embed_query(TEXTS[0])) > 0.9999
+
+
+def test_the_onnx_backends_run_without_torch(tmp_path):
+    embedder_for(tmp_path, "onnx-int8").embed_query("export once")  # the cached export the child will find
+    code = (
+        "import sys\n"
+        "from rag.embeddings import Embedder\n"
+        "from rag.settings import EmbeddingSettings\n"
+        f"e = Embedder(EmbeddingSettings(backend='onnx-int8', cache_dir={str(MODEL_CACHE)!r}))\n"
+        "v = e.embed(['a question about hypernetworks'])\n"
+        "print(v.shape, 'torch' in sys.modules, 'sentence_transformers' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert out.stdout.strip() == "(1, 384) False False", out.stderr
+
+
+def test_unknown_backend_is_a_config_error_naming_the_choices(tmp_path):
+    with pytest.raises(ConfigError) as err:
+        make_settings(tmp_path, embedding={"backend": "tensorrt"})
+    assert "embedding.backend" in str(err.value) and "onnx-int8" in str(err.value)
+
+
+def test_the_manifest_records_the_backend_and_refuses_other_vectors(tmp_path, embedder):
+    settings = make_settings(tmp_path)  # the shipped backend
+    Ingestor(settings, embedder=embedder).run([FIXTURES / "daily_small.txt"], progress=False)
+    stats = Library(settings).stats()
+    assert stats["embedding_backend"] == settings.embedding.backend
+    assert stats["embedding_quantization"] == ("int8-dynamic" if settings.embedding.backend == "onnx-int8" else "none")
+
+    other = "onnx" if settings.embedding.backend == "onnx-int8" else "onnx-int8"
+    s_other = make_settings(tmp_path, embedding={"backend": other})
+    with pytest.raises(ModelMismatchError) as err:
+        Engine(s_other).ask("What is RelP?")
+    msg = str(err.value)
+    assert f"backend {other}" in msg and "paperrag ingest --rebuild" in msg and "embedding.backend" in msg
+    with pytest.raises(ModelMismatchError):
+        Ingestor(s_other).run([FIXTURES / "daily_small.txt"], progress=False)
+    assert Library(settings).count() == 3, "the refused run wrote nothing"
+
+    if settings.embedding.backend != "onnx-int8":  # torch and onnx share one vector space: either reads the store
+        answer = Engine(make_settings(tmp_path, embedding={"backend": "torch"})).ask("What does RelP replace?")
+        assert answer.citations and answer.citations[0].title.startswith("RelP")
