@@ -18,6 +18,22 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 
+def _bypass_proxies_for_loopback() -> None:
+    """Requests to this machine never go through an HTTP(S)_PROXY: the UI's own start-up check and a local Chroma
+    server live on 127.0.0.1, and a proxy there either fails or sees the traffic."""
+    loopback = ["127.0.0.1", "localhost", "::1"]
+    for name in ("NO_PROXY", "no_proxy"):
+        have = [h.strip() for h in os.environ.get(name, "").split(",") if h.strip()]
+        os.environ[name] = ",".join(have + [h for h in loopback if h not in have])
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with usage errors as one line (and the command's --help named) instead of usage + error."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"error: {message} (see `{self.prog} --help`)\n")
+
+
 def _settings(args: argparse.Namespace):
     from rag.settings import load_settings
 
@@ -220,20 +236,26 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 # ----- parser ---------------------------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
+    common.add_argument(
+        "--debug",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="show the full traceback of an error (also PAPERRAG_DEBUG=1)",
+    )
     common.add_argument(
         "--config",
         metavar="PATH",
         default=argparse.SUPPRESS,
         help="settings file (default: $PAPERRAG_CONFIG, else ./config.yaml, else built-in defaults)",
     )
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="paperrag",
         description="Ask questions over research-paper abstracts; every claim cited, fully offline.",
         parents=[common],
         epilog="Settings: config.yaml, overridable per key with PAPERRAG_<SECTION>__<KEY> env vars.",
     )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=_Parser)
 
     p = sub.add_parser(
         "ingest",
@@ -317,14 +339,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    _bypass_proxies_for_loopback()
     parser = build_parser()
     args = parser.parse_args(argv)
     if not hasattr(args, "config"):
         args.config = None
+    debug = getattr(args, "debug", False) or os.environ.get("PAPERRAG_DEBUG", "") not in ("", "0", "false")
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         return func(args)
     except PaperRAGError as e:
+        if debug:
+            raise
         print(f"error: {e}", file=sys.stderr)
         return e.exit_code
     except BrokenPipeError:  # `paperrag ask ... | head`
@@ -333,6 +359,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted: papers written so far are complete; run the command again to finish.", file=sys.stderr)
         return 130
+    except Exception as e:  # a bug, or something PaperRAG did not foresee: one line, the traceback on request
+        if debug:
+            raise
+        print(
+            f"error: unexpected {type(e).__name__}: {' '.join(str(e).split())[:300]} "
+            "(run again with --debug for the traceback, and please report it)",
+            file=sys.stderr,
+        )
+        return 1
 
 
 if __name__ == "__main__":

@@ -66,6 +66,7 @@ class AnswerSentence:
     citations: list[int]  # citation numbers n
     unsupported: bool
     support: float  # best support score found for the sentence (0..1)
+    missing: list[str] = field(default_factory=list)  # numbers / identifiers no retrieved abstract holds
 
 
 @dataclass

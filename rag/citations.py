@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Sequence
 
 from rag.answer import AnswerSentence, Citation, Source
-from rag.terms import term_set
+from rag.terms import identifier_term, identifiers, numbers, term_set
 from rag.text import sentence_spans
 
 if TYPE_CHECKING:
@@ -40,6 +40,19 @@ class Aligned:
     sentences: list[AnswerSentence]
     citations: list[Citation]
     cited_sources: list[int]  # indices into the sources list, in citation order
+
+
+def _missing(specifics: tuple[set[str], list[str]], have_numbers: set[str], have_terms: set[str]) -> list[str]:
+    nums, idents = specifics
+    return sorted(n for n in nums if n not in have_numbers) + [t for t in idents if t not in have_terms]
+
+
+def _missing_everywhere(specifics, best, missing: dict[int, list[str]]) -> list[str]:
+    """The specifics no supporting source holds (shown with an unsupported sentence), for the best-matching one."""
+    if not best:
+        return []
+    top = max(best, key=lambda b: b[0])
+    return missing.get(top[1], [])
 
 
 def split_with_markers(text: str) -> list[tuple[str, list[int]]]:
@@ -93,6 +106,12 @@ def align(
 
     # Vectors: a sentence copied from an abstract reuses the stored vector; the rest are encoded in one batch.
     by_text = {c.text: c for sents in cand for c in sents}
+    source_terms = [
+        set().union(*(c.terms for c in sents), term_set(sources[i].title)) if sents else set()
+        for i, sents in enumerate(cand)
+    ]
+    source_numbers = [set().union(*(numbers(c.text) for c in sents), numbers(sources[i].title)) if sents else set()
+                      for i, sents in enumerate(cand)]
     to_encode = [s for s, _ in pieces if s not in by_text]
     encoded = dict(zip(to_encode, embed(to_encode))) if to_encode else {}
 
@@ -109,22 +128,28 @@ def align(
             if scores:
                 j = max(range(len(scores)), key=scores.__getitem__)
                 best.append((scores[j], si, sents[j].text))
+        # A source supports a sentence only if it also holds the sentence's numbers and identifiers: "41%" or
+        # "Mamba-2" that the cited abstract does not contain is a claim no source made, however similar the rest.
+        specifics = (numbers(sent), [identifier_term(i) for i in identifiers(sent)])
+        missing = {si: _missing(specifics, source_numbers[si], source_terms[si]) for _, si, _ in best}
+        holds = [b for b in best if not missing[b[1]]]
         valid_marks = {m - 1 for m in marked if 1 <= m <= len(sources)}
         supported_marks = sorted(
-            (b for b in best if b[1] in valid_marks and b[0] >= threshold), key=lambda b: -b[0]
+            (b for b in holds if b[1] in valid_marks and b[0] >= threshold), key=lambda b: -b[0]
         )
-        overall = max(best, default=(0.0, -1, ""))
+        overall = max(holds, default=(0.0, -1, ""))
         chosen = supported_marks or ([overall] if overall[0] >= threshold else [])
-        numbers = []
+        absent = [] if chosen else _missing_everywhere(specifics, best, missing)
+        cited = []
         for score, si, ev_text in chosen:
             if si not in numbering:
                 numbering[si] = len(numbering) + 1
-            numbers.append(numbering[si])
+            cited.append(numbering[si])
             if ev_text not in used_evidence.setdefault(si, []):
                 used_evidence[si].append(ev_text)
-        support = max((c[0] for c in chosen), default=overall[0])
-        sentences.append(AnswerSentence(sent, numbers, not numbers, round(support, 4)))
-        rendered.append(sent + (" " + "".join(f"[{n}]" for n in numbers) if numbers else f" {UNSUPPORTED_MARK}"))
+        support = max((c[0] for c in chosen), default=max((b[0] for b in best), default=0.0))
+        sentences.append(AnswerSentence(sent, cited, not cited, round(support, 4), absent))
+        rendered.append(sent + (" " + "".join(f"[{n}]" for n in cited) if cited else f" {UNSUPPORTED_MARK}"))
 
     order = sorted(numbering, key=numbering.get)
     citations = [

@@ -12,7 +12,8 @@ from typing import Any, Iterator, Sequence
 from rag.answer import Answer
 from rag.citations import align
 from rag.embeddings import Embedder
-from rag.errors import EmptyIndexError, UsageError
+from rag import validate
+from rag.errors import ContextOverflowError, EmptyIndexError, UsageError
 from rag.evidence import score_evidence, strength
 from rag.filters import Filters, parse_date_phrase
 from rag.followup import as_turns, resolve
@@ -85,20 +86,19 @@ class Engine:
     ) -> Iterator[str | Answer]:
         """Yield the answer text as it is produced, then the final, citation-checked `Answer`."""
         t0 = time.perf_counter()
-        question = (question or "").strip()
-        if not question:
-            raise UsageError("the question is empty: ask something about the papers.")
+        question = validate.question(question, self.settings.retrieval.max_question_chars)
         mode = mode or self.settings.retrieval.mode
         if mode not in MODES:
             raise UsageError(f"unknown retrieval mode '{mode}'; valid: {', '.join(MODES)}.")
-        top_k = top_k or self.settings.retrieval.top_k
+        top_k = validate.top_k(top_k, self.settings.retrieval.top_k)
+        explicit = Filters.coerce(filters)
+        turns = as_turns(history)
         if isinstance(generator, str) and generator not in BACKENDS:
             raise UsageError(f"unknown generator '{generator}'; valid: {', '.join(BACKENDS)}.")
         gen = generator if generator is not None and not isinstance(generator, str) else self.generator(generator)
         self.prepare()
 
         # Follow-ups, then a date phrase; explicit filters win over what the question implies.
-        turns = as_turns(history)
         resolution = resolve(question, turns)
         search_query = resolution.search_query
         if turns and gen.uses_llm and not resolution.paper_ids:
@@ -106,7 +106,7 @@ class Engine:
             if condensed and len(condensed.split()) <= 40:
                 search_query = condensed
         asked, search_query = parse_date_phrase(search_query)
-        applied = Filters.coerce(filters).merged(asked)
+        applied = explicit.merged(asked)
         if resolution.paper_ids and not applied.paper_ids:
             applied.paper_ids = resolution.paper_ids
 
@@ -158,9 +158,16 @@ class Engine:
             max_sentences=self.settings.generator.max_sentences,
         )
         pieces: list[str] = []
-        for piece in gen.stream(request):
-            pieces.append(piece)
-            yield piece
+        try:
+            for piece in gen.stream(request):
+                pieces.append(piece)
+                yield piece
+        except ContextOverflowError as e:
+            answer.notes.append(f"{e}; the answer quotes the abstracts instead.")
+            gen, pieces = self.generator("extractive"), []
+            for piece in gen.stream(request):
+                pieces.append(piece)
+            answer.generator = gen.name
         t_generated = time.perf_counter()
 
         aligned = align("".join(pieces), sources, passages, self.embedder.embed)

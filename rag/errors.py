@@ -50,3 +50,7 @@ class EmptyIndexError(StoreError):
 
 class GeneratorError(PaperRAGError):
     """The answer generator (local model or server) failed or cannot be reached."""
+
+
+class ContextOverflowError(GeneratorError):
+    """The prompt does not fit the language model's context window; the engine answers extractively instead."""

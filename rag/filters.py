@@ -23,20 +23,33 @@ class Filters:
 
     @classmethod
     def coerce(cls, value: "Filters | dict[str, Any] | None") -> "Filters":
+        """Filters from a dict (the Python, CLI and Gradio edges), each value checked (rag/validate.py)."""
+        from rag import validate
+        from rag.errors import UsageError
+
         if value is None:
             return cls()
         if isinstance(value, Filters):
             return value
+        if not isinstance(value, dict):
+            raise UsageError("filters must be a mapping like {'year_from': 2024, 'author': 'smith'}.")
         unknown = set(value) - set(cls.__dataclass_fields__)
         if unknown:
-            from rag.errors import UsageError
-
             raise UsageError(
-                f"unknown filter(s) {', '.join(sorted(unknown))}; valid: "
+                f"unknown filter(s) {', '.join(sorted(map(str, unknown)))}; valid: "
                 + ", ".join(k for k in cls.__dataclass_fields__ if k != "phrase")
             )
-        value = {k: v.strip() if isinstance(v, str) else v for k, v in value.items()}
-        return cls(**{k: v for k, v in value.items() if v not in (None, "", [])})
+        out = cls(
+            year_from=validate.year("year_from", value.get("year_from")),
+            year_to=validate.year("year_to", value.get("year_to")),
+            title=validate.text_filter("title", value.get("title")),
+            author=validate.text_filter("author", value.get("author")),
+            categories=validate.string_list("categories", value.get("categories")),
+            paper_ids=validate.string_list("paper_ids", value.get("paper_ids")),
+            phrase=value.get("phrase") if isinstance(value.get("phrase"), str) else None,
+        )
+        validate.year_range(out.year_from, out.year_to)
+        return out
 
     @property
     def empty(self) -> bool:
@@ -91,8 +104,22 @@ _PATTERNS: list[tuple[re.Pattern[str], Any]] = [
 ]
 
 
+# A year range is about publication only when the question talks about publications: "papers since 2024",
+# "published before 2022", "2023 works". Without such a word the years describe the research itself ("has
+# survival improved from 1974 to 2000?", "coverage in Kenya in 2015") and must stay in the question: three of
+# the 502 pubmedqa-dev questions are like that, and filtering on them hid the paper that answers them.
+_PUBLICATION = re.compile(
+    r"\b(papers?|works|articles?|publications?|preprints?|published|appeared|released|literature|"
+    r"(?:research|studies|work)\s+(?:from|since|in|before|after|between|published))\b",
+    re.I,
+)
+
+
 def parse_date_phrase(question: str) -> tuple[Filters, str]:
-    """Year filter stated in the question ("since 2024", "in 2023", "before 2022") and the question without it."""
+    """Year filter stated in the question ("papers since 2024", "published in 2023", "before 2022, which papers")
+    and the question without it. Years in a question that does not talk about publications are left alone."""
+    if not _PUBLICATION.search(question):
+        return Filters(), question
     for pattern, make in _PATTERNS:
         m = pattern.search(question)
         if not m:

@@ -58,18 +58,35 @@ class Resolution:
     reference: str | None = None  # which rule fired, for the answer's record
 
 
+HISTORY_HELP = "history is a list of earlier answers, each the dict of Answer.to_dict() (question, answer, citations)"
+
+
 def as_turns(history: Sequence[Any] | None) -> list[Turn]:
-    """Accept Turns, Answers, or Answer dicts (`to_dict()` output, e.g. from JSON) as history."""
+    """Accept Turns, Answers, or Answer dicts (`to_dict()` output, e.g. from JSON) as history; anything else is a
+    UsageError saying which item is wrong."""
+    from rag.errors import UsageError
+
+    if history is None:
+        return []
+    if isinstance(history, (str, bytes, dict)) or not isinstance(history, Sequence):
+        raise UsageError(f"{HISTORY_HELP}; got {type(history).__name__}.")
     turns: list[Turn] = []
-    for h in history or []:
+    for i, h in enumerate(history, start=1):
         if isinstance(h, Turn):
             turns.append(h)
             continue
-        d = h.to_dict() if hasattr(h, "to_dict") else dict(h)
-        cited = [
-            {"n": c.get("n"), "paper_id": c.get("paper_id"), "title": c.get("title")} for c in d.get("citations", [])
-        ]
-        turns.append(Turn(d.get("question", ""), d.get("answer", ""), cited, d.get("search_query")))
+        d = h.to_dict() if hasattr(h, "to_dict") else h
+        if not isinstance(d, dict) or not isinstance(d.get("question", ""), str):
+            raise UsageError(f"{HISTORY_HELP}; item {i} is {type(d).__name__}.")
+        citations = d.get("citations") or []
+        if not isinstance(citations, list) or not all(
+            isinstance(c, dict) and isinstance(c.get("paper_id"), str) for c in citations
+        ):
+            raise UsageError(f"{HISTORY_HELP}; item {i} has malformed citations (each needs a paper_id).")
+        cited = [{"n": c.get("n"), "paper_id": c["paper_id"], "title": str(c.get("title", ""))} for c in citations]
+        answer, search = d.get("answer", ""), d.get("search_query")
+        turns.append(Turn(d.get("question", ""), answer if isinstance(answer, str) else "", cited,
+                          search if isinstance(search, str) else None))
     return turns
 
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Sequence
 
 from rag.answer import Source
 from rag.filters import Filters
-from rag.terms import terms
+from rag.terms import identifier_term, identifiers, terms
 
 if TYPE_CHECKING:
     import numpy as np
@@ -68,6 +68,7 @@ def retrieve(
         cov = coverage_scores(set(q_terms), library.paper_terms(candidates), library.idf(q_terms))
         by_coverage = sorted(((pid, cov.get(pid, 0.0)) for pid in candidates), key=lambda x: -x[1])
         fused = rrf([dense, lexical, by_coverage], settings.rrf_k)
+    fused = identifiers_first(library, query, fused, n, filters)
     dense_score, bm25_score = dict(dense), dict(lexical)
     dense_rank = {pid: i for i, (pid, _) in enumerate(dense, start=1)}
     bm25_rank = {pid: i for i, (pid, _) in enumerate(lexical, start=1)}
@@ -84,6 +85,23 @@ def retrieve(
         src.matched_terms = matched_words(query, passage)
         sources.append(src)
     return sources, passages
+
+
+def identifiers_first(
+    library: "Library", query: str, ranked: list[tuple[str, float]], n: int, filters: Filters
+) -> list[tuple[str, float]]:
+    """Papers containing more of the question's identifiers ("Mamba-2", "A010", "GPT-4V") come first, whatever
+    their other scores: a researcher naming a model means that model, and near-identical abstracts about other
+    models must not outrank it. Identifiers no paper contains (a typo, a model the collection lacks) change
+    nothing. Papers that contain them but neither retriever ranked are fetched by a lexical search on them alone."""
+    present = [t for t in dict.fromkeys(identifier_term(i) for i in identifiers(query)) if library.doc_freq(t)]
+    if not present:
+        return ranked
+    seen = {pid for pid, _ in ranked}
+    pool = ranked + [(pid, 0.0) for pid, _ in library.lexical_search(present, n, filters) if pid not in seen]
+    have = library.paper_terms([pid for pid, _ in pool])
+    count = {pid: sum(t in have.get(pid, ()) for t in present) for pid, _ in pool}
+    return sorted(pool, key=lambda x: -count[x[0]])  # stable: the retrievers' order within equal counts
 
 
 def matched_words(query: str, passage: "Passage") -> list[str]:

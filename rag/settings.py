@@ -19,6 +19,7 @@ from rag.errors import ConfigError
 
 ENV_PREFIX = "PAPERRAG_"
 CONFIG_ENV = "PAPERRAG_CONFIG"
+DEBUG_ENV = "PAPERRAG_DEBUG"  # tracebacks instead of one-line errors (the CLI's --debug)
 PACKAGED_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
 
 
@@ -89,7 +90,10 @@ class IngestSettings(_Section):
 class RetrievalSettings(_Section):
     mode: Literal["hybrid", "dense", "bm25"] = Field("hybrid", description="Retriever used by ask().")
     top_k: int = Field(5, ge=1, le=100, description="Papers returned as sources.")
-    candidates: int = Field(40, ge=1, le=1000, description="Chunks fetched from each retriever before fusion.")
+    candidates: int = Field(40, ge=1, le=1000, description="Papers fetched from each retriever before fusion.")
+    max_question_chars: int = Field(
+        2000, ge=20, le=100_000, description="Longest question accepted (a paragraph; longer is refused)."
+    )
     rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant (60, as in Cormack et al. 2009).")
     # Calibrated with `paperrag eval` on the gold set: unanswerable questions reach at most 0.347, answerable
     # ones at least 0.419; 0.38 is the middle of that gap.
@@ -189,7 +193,7 @@ def _read_yaml(path: Path) -> dict[str, Any]:
 def _check_env_names() -> None:
     sections = set(Settings.model_fields) - {"config_path"}
     for name in os.environ:
-        if not name.startswith(ENV_PREFIX) or name == CONFIG_ENV:
+        if not name.startswith(ENV_PREFIX) or name in (CONFIG_ENV, DEBUG_ENV):
             continue
         section = name[len(ENV_PREFIX) :].split("__", 1)[0].lower()
         if section not in sections:

@@ -77,3 +77,45 @@ def idf_table(documents: Iterable[set[str]]) -> dict[str, float]:
         for t in doc:
             df[t] = df.get(t, 0) + 1
     return {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
+
+
+# Identifiers: how researchers name models, datasets and variants ("Mamba-2", "GPT-4V", "A010", "Quokka-Drift",
+# "RelP", "LoRA"). A token qualifies if it mixes letters and digits, is a hyphenated compound of capitalised parts,
+# or carries a capital after a lowercase letter. All-capital acronyms without digits ("LLM", "RL") are topics,
+# not identifiers, and are left to ordinary ranking.
+_TOKEN = re.compile(r"[A-Za-z0-9]+(?:[-.][A-Za-z0-9]+)*")
+
+
+def _is_identifier(token: str) -> bool:
+    letters = any(c.isalpha() for c in token)
+    digits = any(c.isdigit() for c in token)
+    if letters and digits:
+        return not re.fullmatch(r"\d+(?:\.\d+)*[a-z]{1,2}", token)  # "3rd", "10x", "2.5k" are quantities
+    parts = re.split(r"[-.]", token)
+    if len(parts) > 1 and all(p[:1].isupper() for p in parts if p):
+        return True
+    return bool(re.search(r"[a-z][A-Z]", token))
+
+
+def identifiers(text: str) -> list[str]:
+    """The identifiers written in `text`, in order, without repeats."""
+    return list(dict.fromkeys(t for t in _TOKEN.findall(text) if _is_identifier(t)))
+
+
+def identifier_term(identifier: str) -> str:
+    """The index term an identifier is found under: the analyzer's joined form ("Mamba-2" -> "mamba2")."""
+    found = terms(identifier)
+    return found[-1] if found else re.sub(r"[-.]", "", identifier.lower())
+
+
+_NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*(?![\w])")
+
+
+def numbers(text: str) -> set[str]:
+    """The numbers in `text` that carry a fact (not single digits), normalised: "1,024" -> "1024"."""
+    out = set()
+    for m in _NUMBER.findall(text):
+        n = m.replace(",", "")
+        if len(n) > 1:
+            out.add(n)
+    return out

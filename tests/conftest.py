@@ -119,3 +119,69 @@ def stop_server(proc) -> None:
         proc.wait(10)
     except subprocess.TimeoutExpired:
         proc.kill()
+
+
+def assert_consistent(settings, *, vectors: bool = False) -> None:
+    """Every stored paper is complete and findable: its sentence record carries the same content hash and one
+    vector per sentence, the lexical index holds exactly the same papers and versions, every write is logged as
+    finished, and (with `vectors`) each paper's vector finds the paper itself in Chroma's vector index."""
+    from rag.library import Library
+    from rag.library.codec import unpack
+
+    library = Library(settings)
+    res = library.chroma.papers.get(include=["metadatas", "documents"])
+    papers = {pid: (m, d) for pid, m, d in zip(res["ids"], res["metadatas"], res["documents"])}
+    sentences = library.chroma.get_sentences(list(papers))
+    assert sentences.keys() == papers.keys()
+    for pid, (meta, abstract) in papers.items():
+        rec = sentences[pid]
+        assert rec.content_hash == meta["content_hash"], pid
+        assert len(rec.spans) == meta["n_sentences"] == len(unpack(rec.payload, 384)), pid
+        assert all(0 <= a < b <= len(abstract) for a, b in rec.spans), pid
+    library.refresh()
+    assert library.lexical.hashes(list(papers)) == {pid: m["content_hash"] for pid, (m, _) in papers.items()}
+    assert library.lexical.count() == len(papers)
+    states = library.chroma.changes.get(include=["metadatas"])["metadatas"]
+    assert all(m["state"] == "done" for m in states)
+    if vectors:
+        got = library.chroma.papers.get(include=["embeddings"])
+        for pid, vec in zip(got["ids"], got["embeddings"]):
+            hit = library.chroma.query(vec, 1)
+            assert hit and hit[0][0] == pid, f"{pid} is not found by its own vector"
+
+
+def chroma_cli() -> str:
+    import shutil
+    import sys
+
+    exe = Path(sys.executable).parent / "chroma"
+    return str(exe) if exe.exists() else shutil.which("chroma")
+
+
+def start_chroma(path: Path, port: int):
+    """A real `chroma run` server on 127.0.0.1:port over `path`, ready to answer."""
+    import subprocess
+
+    import chromadb
+    from chromadb.config import Settings
+
+    proc = subprocess.Popen(
+        [chroma_cli(), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    wait_for_server(
+        proc,
+        lambda: chromadb.HttpClient(host="127.0.0.1", port=port, settings=Settings(anonymized_telemetry=False)).heartbeat(),
+        60,
+        "chroma server",
+    )
+    return proc
+
+
+@pytest.fixture
+def chroma_server(tmp_path):
+    """(port, process) of a real Chroma server storing its data in this test's temp dir."""
+    port = free_port()
+    proc = start_chroma(tmp_path / "server-data", port)
+    yield port, proc
+    stop_server(proc)

@@ -95,10 +95,38 @@ def paper_from_row(row: dict, path: str, line: int | None, fmt: str) -> Paper:
     )
 
 
+# What each field of a JSON record may hold; anything else is a malformed record, never text made of its repr.
+_JSON_TYPES: dict[str, tuple[type, ...]] = {
+    "title": (str,), "abstract": (str,), "url": (str,), "doi": (str,), "id": (str, int),
+    "date": (str, int), "updated": (str, int), "authors": (str, list), "categories": (str, list),
+}
+_TYPE_NAMES = {dict: "an object", list: "a list", int: "a whole number", float: "a decimal number", bool: "true/false"}
+
+
+def _type_problem(row: dict) -> str | None:
+    for name, allowed in _JSON_TYPES.items():
+        value = _get(row, name)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, allowed):
+            what = _TYPE_NAMES.get(type(value), type(value).__name__)
+            return f"malformed record: '{name}' is {what}, expected {' or '.join(_KINDS[t] for t in allowed)}"
+        if isinstance(value, list) and not all(isinstance(v, str) for v in value):
+            return f"malformed record: '{name}' must be a list of strings"
+    return None
+
+
+_KINDS = {str: "text", int: "a whole number", list: "a list of strings"}
+
+
 def _from_object(obj: object, path: str, line: int | None) -> Record:
     if not isinstance(obj, dict):
-        return Rejected(path, line, f"expected a JSON object, found {type(obj).__name__}")
-    return paper_from_row({_key(k): v for k, v in obj.items()}, path, line, "jsonl")
+        return Rejected(path, line, f"malformed record: expected a JSON object, found {type(obj).__name__}")
+    row = {_key(k): v for k, v in obj.items()}
+    problem = _type_problem(row)
+    if problem:
+        return Rejected(path, line, problem)
+    return paper_from_row(row, path, line, "jsonl")
 
 
 _SPACE = re.compile(r"\s*")

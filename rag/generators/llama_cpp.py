@@ -7,7 +7,7 @@ import threading
 from pathlib import Path
 from typing import Iterator
 
-from rag.errors import ConfigError, GeneratorError
+from rag.errors import ConfigError, ContextOverflowError
 from rag.generators.prompt import CompletionGenerator
 from rag.settings import GeneratorSettings
 
@@ -66,4 +66,6 @@ class LlamaCppGenerator(CompletionGenerator):
                 ):
                     yield part["choices"][0]["text"]
             except ValueError as e:  # prompt longer than the context window
-                raise GeneratorError(f"llama-cpp: {e}; raise generator.n_ctx or lower retrieval.top_k.") from None
+                raise ContextOverflowError(
+                    f"the prompt does not fit llama-cpp's context window (generator.n_ctx={self.settings.n_ctx}): {e}"
+                ) from None

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
-from rag.errors import EmptyIndexError, ModelMismatchError, StoreError
+from rag.errors import EmptyIndexError, ModelMismatchError, PaperRAGError, StoreError
 from rag.filters import Filters
 from rag.library.changes import HORIZON_SECONDS, Change, ChangeLog, new_writer_id
 from rag.library.chroma import ChromaCollections, PaperRecord, SentenceRecord, unreachable
@@ -92,6 +92,22 @@ class VectorizedPaper:
 _SYNC_FILE = "sync.json"
 
 
+def _guarded(method):
+    """Whatever Chroma or the network raise inside a library call reaches the caller as one StoreError line."""
+    import functools
+
+    @functools.wraps(method)
+    def wrapper(self: "Library", *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except PaperRAGError:
+            raise
+        except Exception as e:
+            raise self._translate(e) from None
+
+    return wrapper
+
+
 class Library:
     def __init__(self, settings: Settings, *, writer_id: str | None = None, progress: bool = True):
         self.settings = settings
@@ -127,14 +143,11 @@ class Library:
         return FileLock.for_path(self._lexical_root() / ".lock", what="the lexical index")
 
     # ----- manifest -----------------------------------------------------------------------------------------
+    @_guarded
     def exists(self) -> bool:
-        try:
-            return self.chroma.exists()
-        except StoreError:
-            raise
-        except Exception as e:
-            raise self._translate(e) from None
+        return self.chroma.exists()
 
+    @_guarded
     def manifest(self) -> dict[str, Any]:
         return self.chroma.manifest() if self.exists() else {}
 
@@ -149,6 +162,7 @@ class Library:
             "vector_space": embedder.vector_space,
         }
 
+    @_guarded
     def check(self, embedder: "Embedder") -> None:
         """Refuse a store built with other vectors (another model, or int8 against float) or by another schema."""
         if self._checked == embedder.vector_space:
@@ -178,6 +192,7 @@ class Library:
             )
         self._checked = embedder.vector_space
 
+    @_guarded
     def open_for_writing(self, embedder: "Embedder", *, rebuild: bool = False) -> None:
         """Create the collections (or check the existing ones against `embedder`); `rebuild` starts afresh."""
         with self._write_locks():
@@ -308,6 +323,7 @@ class Library:
         lexical.apply(docs, deletes=[pid for pid in paper_ids if pid not in records])
 
     # ----- writing --------------------------------------------------------------------------------------------
+    @_guarded
     def find(self, papers: Sequence[Paper]) -> list[StoredPaper]:
         """Stored papers that share an arXiv id, DOI or normalised title with any of `papers`."""
         ids = self.chroma.find(
@@ -348,14 +364,16 @@ class Library:
             self.write([], remove=list(paper_ids))
 
     # ----- reading --------------------------------------------------------------------------------------------
+    @_guarded
     def count(self) -> int:
         return self.chroma.count() if self.exists() else 0
 
     @property
-    def lexical(self) -> LexicalIndex:
+    def lexical(self) -> LexicalIndex:  # noqa: D401 (used inside guarded calls)
         with self._lock:
             return self._lexical_index()
 
+    @_guarded
     def dense(
         self, vector: "np.ndarray", n: int, filters: Filters, *, sentence_weight: float = 0.5
     ) -> list[tuple[str, float]]:
@@ -376,10 +394,7 @@ class Library:
                 ids = matching
             else:  # a broad filter: over-fetch and keep the ones that match
                 k = min(self.count(), int(n * self.count() / total * 1.5) + n)
-        try:
-            hits = self.chroma.query(vector, k, where=where, ids=ids)
-        except Exception as e:
-            raise self._translate(e) from None
+        hits = self.chroma.query(vector, k, where=where, ids=ids)
         if ids is None and (filters.title or filters.author):
             keep = set(self.lexical.matching_ids(Filters(paper_ids=[h[0] for h in hits]).merged(filters), len(hits))[0])
             hits = [h for h in hits if h[0] in keep][:n]
@@ -393,6 +408,7 @@ class Library:
             scored.append((pid, (1 - sentence_weight) * score + sentence_weight * best))
         return sorted(scored, key=lambda x: -x[1])
 
+    @_guarded
     def lexical_search(self, question_terms: Sequence[str], n: int, filters: Filters) -> list[tuple[str, float]]:
         return self.lexical.search(question_terms, n, filters)
 
@@ -412,10 +428,7 @@ class Library:
         return out
 
     def _fetch_sentences(self, ids: Sequence[str]) -> dict[str, SentenceRecord]:
-        try:
-            return self.chroma.get_sentences(ids)
-        except Exception as e:
-            raise self._translate(e) from None
+        return self.chroma.get_sentences(ids)
 
     def _cached(self, key: tuple[str, str]) -> tuple[list[tuple[int, int]], "np.ndarray"] | None:
         with self._cache_lock:
@@ -435,12 +448,10 @@ class Library:
                 self._sentence_cache.popitem(last=False)
         return value
 
+    @_guarded
     def passages(self, paper_ids: Sequence[str]) -> dict[str, Passage]:
         """Records and sentences (with vectors and terms) of these papers, as stored now."""
-        try:
-            records = self.chroma.get_papers(paper_ids)
-        except Exception as e:
-            raise self._translate(e) from None
+        records = self.chroma.get_papers(paper_ids)
         vectors: dict[str, tuple[list[tuple[int, int]], np.ndarray]] = {}
         missing = []
         for pid, r in records.items():
@@ -463,15 +474,24 @@ class Library:
             out[pid] = Passage(r, sentences)
         return out
 
+    @_guarded
     def paper_terms(self, paper_ids: Sequence[str]) -> dict[str, frozenset[str]]:
         return self.lexical.term_sets(paper_ids)
 
+    @_guarded
+    def doc_freq(self, term: str) -> int:
+        """How many papers contain this (analyzed) term."""
+        return self.lexical.doc_freq(term)
+
+    @_guarded
     def idf(self, question_terms: Sequence[str]) -> dict[str, float]:
         return self.lexical.idf(question_terms)
 
+    @_guarded
     def unseen_idf(self) -> float:
         return self.lexical.unseen_idf()
 
+    @_guarded
     def stats(self) -> dict[str, Any]:
         """What is in the library: counts, date range, years and sources, the manifest, where it lives."""
         manifest = self.manifest()
@@ -496,6 +516,7 @@ class Library:
             "store": {"backend": self.settings.store.backend, "location": self.location},
         }
 
+    @_guarded
     def browse(self, text: str = "", filters: Filters | None = None, limit: int = 50, offset: int = 0
                ) -> tuple[list[dict[str, Any]], int]:
         """Papers in the collection for a list view: matching `text`, or newest first; (rows, total)."""

@@ -326,7 +326,7 @@ def _parts(ids: list[str], size: int = PAGE) -> Iterator[list[str]]:
 def unreachable(settings: Settings, err: BaseException) -> StoreError:
     s = settings.store
     return StoreError(
-        f"cannot reach the Chroma server at {'https' if s.ssl else 'http'}://{s.host}:{s.port} "
-        f"({type(err).__name__}). Start it with `chroma run --path DIR --host {s.host} --port {s.port}`, "
-        "or set store.backend: chroma-persistent."
+        f"cannot reach the Chroma server at {'https' if s.ssl else 'http'}://{s.host}:{s.port}: is it running? "
+        f"Start it with `chroma run --path DIR --host {s.host} --port {s.port}`, or set store.backend: "
+        "chroma-persistent."
     )

@@ -210,6 +210,9 @@ class LexicalIndex:
     def hashes(self, ids: Sequence[str]) -> dict[str, str]:
         return {pid: d.get("content_hash", [""])[0] for pid, d in self.stored(ids).items()}
 
+    def doc_freq(self, term: str) -> int:
+        return int(self.searcher.doc_freq("terms", term))
+
     def idf(self, query_terms: Iterable[str]) -> dict[str, float]:
         """BM25's inverse document frequency of each term (a term no paper contains gets the largest value)."""
         s = self.searcher

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BUNDLED, FIXTURES, make_settings
+from conftest import BUNDLED, FIXTURES, assert_consistent, make_settings
 from ingest.pipeline import Ingestor, InputRejected
 from rag.filters import Filters
 from rag.errors import ModelMismatchError, SourceError, UsageError
@@ -29,28 +29,6 @@ def papers_by_title(settings) -> dict[str, list[dict]]:
     for meta, _ in stored(settings).values():
         out.setdefault(meta["title"], []).append(meta)
     return out
-
-
-def assert_consistent(settings) -> None:
-    """Every stored paper is complete and findable: its sentence record carries the same content hash and one
-    vector per sentence, the lexical index holds exactly the same papers and versions, and every write is logged
-    as finished."""
-    from rag.library.codec import unpack
-
-    library = Library(settings)
-    papers = stored(settings)
-    sentences = library.chroma.get_sentences(list(papers))
-    assert sentences.keys() == papers.keys()
-    for pid, (meta, abstract) in papers.items():
-        rec = sentences[pid]
-        assert rec.content_hash == meta["content_hash"], pid
-        assert len(rec.spans) == meta["n_sentences"] == len(unpack(rec.payload, 384)), pid
-        assert all(0 <= a < b <= len(abstract) for a, b in rec.spans), pid
-    library.refresh()
-    assert library.lexical.hashes(list(papers)) == {pid: m["content_hash"] for pid, (m, _) in papers.items()}
-    assert library.lexical.count() == len(papers)
-    states = library.chroma.changes.get(include=["metadatas"])["metadatas"]
-    assert all(m["state"] == "done" for m in states)
 
 
 def test_bundled_listing_ingests_once_then_is_unchanged(settings, embedder):

@@ -312,7 +312,7 @@ def test_jsonl_malformed_line_is_rejected(tmp_path):
         ("Paper", 1), ("Rejected", 3), ("Rejected", 4), ("Paper", 5),
     ]  # fmt: skip
     assert records[1].reason.startswith("malformed JSON")
-    assert records[2].reason == "expected a JSON object, found list"
+    assert records[2].reason == "malformed record: expected a JSON object, found list"
 
 
 def test_json_array(tmp_path):

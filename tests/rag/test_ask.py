@@ -98,6 +98,21 @@ def test_date_phrase_becomes_a_filter_and_is_reported(engine):
     assert all(s.year <= 2021 for s in before.sources)
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Has survival of women with recurrent breast cancer improved from 1974 to 2000?",
+        "Did the boycott affect polio vaccination coverage in Kenya in 2015?",
+        "Which study reports that hospital stays changed between 2002 and 2007?",
+    ],
+)
+def test_years_about_the_research_itself_are_not_a_publication_filter(question):
+    from rag.filters import parse_date_phrase
+
+    filters, rest = parse_date_phrase(question)
+    assert filters.empty and rest == question
+
+
 def test_explicit_filters(engine):
     answer = engine.ask("pruning neural networks", filters={"year_from": 2023, "year_to": 2023})
     assert answer.sources and all(s.year == 2023 for s in answer.sources)

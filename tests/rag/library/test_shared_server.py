@@ -8,14 +8,11 @@ its next question; a stopped server is one clear error.
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import BUNDLED, free_port, make_settings, stop_server, wait_for_server
+from conftest import BUNDLED, make_settings
 from ingest.pipeline import Ingestor
 from rag.embeddings import Embedder
 from rag.engine import Engine
@@ -45,31 +42,6 @@ class CountingEmbedder(Embedder):
         texts = list(texts)
         self.texts.extend(texts)
         return super().embed(texts, **kwargs)
-
-
-def chroma_cli() -> str:
-    exe = Path(sys.executable).parent / "chroma"
-    return str(exe) if exe.exists() else shutil.which("chroma")
-
-
-@pytest.fixture
-def chroma_server(tmp_path):
-    port = free_port()
-    proc = subprocess.Popen(
-        [chroma_cli(), "run", "--path", str(tmp_path / "server-data"), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    import chromadb
-    from chromadb.config import Settings
-
-    wait_for_server(
-        proc,
-        lambda: chromadb.HttpClient(host="127.0.0.1", port=port, settings=Settings(anonymized_telemetry=False)).heartbeat(),
-        60,
-        "chroma server",
-    )
-    yield port, proc
-    stop_server(proc)
 
 
 def client_settings(tmp_path: Path, name: str, port: int):

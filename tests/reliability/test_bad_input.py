@@ -1,0 +1,118 @@
+"""Hostile and malformed input through the command line and the Python API: one line that says what is wrong and
+the bound, exit code 2, no traceback, nothing written."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+
+from conftest import BUNDLED, env_for, make_settings, paperrag_cmd
+from ingest.pipeline import Ingestor
+from rag.errors import UsageError
+
+QUESTION = "What makes hypernetworks hard to train?"
+
+
+@pytest.fixture(scope="module")
+def cli_store(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("bad-input")
+    out = subprocess.run([*paperrag_cmd(), "ingest", "--quiet", str(BUNDLED)], env=env_for(folder),
+                         capture_output=True, text=True, cwd=folder, timeout=300)
+    assert out.returncode == 0, out.stderr
+    return folder
+
+
+def one_line_error(out: subprocess.CompletedProcess) -> str:
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), out.stderr
+    assert "Traceback" not in out.stderr and out.stdout == ""
+    return lines[0]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (["--top-k", "0", QUESTION], "top_k must be from 1 to 100 (got 0)"),
+        (["--top-k", "-1", QUESTION], "top_k must be from 1 to 100 (got -1)"),
+        (["--top-k", "1000000", QUESTION], "top_k must be from 1 to 100 (got 1000000)"),
+        (["--top-k", "abc", QUESTION], "invalid int value: 'abc'"),
+        (["--year-from", "abc", QUESTION], "invalid int value: 'abc'"),
+        (["--year-from", "99", QUESTION], "year_from must be a year from 1000 to 2999 (got 99)"),
+        (["--year-from", "2025", "--year-to", "2020", QUESTION], "the year range is reversed: from 2025 to 2020"),
+        (["   "], "the question is empty"),
+        (["x" * 100_000], "the question is 100,000 characters long; the limit is 2,000"),
+        (["--title", "t" * 500, QUESTION], "the title filter is 500 characters long; the limit is 200"),
+        (["--mode", "fuzzy", QUESTION], "invalid choice: 'fuzzy'"),
+    ],
+    ids=["top-k-0", "top-k-negative", "top-k-huge", "top-k-text", "year-text", "year-99", "years-reversed",
+         "empty", "too-long", "title-too-long", "mode"],
+)
+def test_the_cli_refuses_bad_input_in_one_line(cli_store, args, expected):
+    out = subprocess.run([*paperrag_cmd(), "ask", *args], env=env_for(cli_store), capture_output=True, text=True,
+                         cwd=cli_store, timeout=120)
+    assert out.returncode == 2
+    assert expected in one_line_error(out)
+
+
+@pytest.mark.slow
+def test_debug_shows_the_traceback(cli_store):
+    for extra_args, extra_env in ((["--debug"], {}), ([], {"PAPERRAG_DEBUG": "1"})):
+        debug = subprocess.run([*paperrag_cmd(), "ask", *extra_args, "--top-k", "0", QUESTION],
+                               env=env_for(cli_store, **extra_env), capture_output=True, text=True, cwd=cli_store,
+                               timeout=120)
+        assert debug.returncode != 0 and "Traceback" in debug.stderr
+        assert "top_k must be from 1 to 100" in debug.stderr
+
+
+@pytest.mark.parametrize(
+    "kwargs, expected",
+    [
+        ({"top_k": 0}, "top_k must be from 1 to 100 (got 0)"),
+        ({"top_k": 1_000_000}, "top_k must be from 1 to 100"),
+        ({"top_k": "five"}, "top_k must be a whole number from 1 to 100 (got 'five')"),
+        ({"top_k": True}, "top_k must be a whole number"),
+        ({"filters": {"year_from": "abc"}}, "year_from must be a year from 1000 to 2999 (got 'abc')"),
+        ({"filters": {"year_from": 2025, "year_to": 2020}}, "the year range is reversed"),
+        ({"filters": {"author": ["not", "text"]}}, "the author filter must be text"),
+        ({"filters": {"categories": [1, 2]}}, "categories must be a list of strings"),
+        ({"filters": "2024"}, "filters must be a mapping"),
+        ({"history": "not a list"}, "history is a list of earlier answers"),
+        ({"history": [["a", 1]]}, "item 1 is list"),
+        ({"history": [{"question": "q", "citations": [{"n": 1}]}]}, "item 1 has malformed citations"),
+        ({"mode": "fuzzy"}, "unknown retrieval mode 'fuzzy'"),
+        ({"generator": "gpt-9"}, "unknown generator 'gpt-9'"),
+    ],
+)
+def test_the_python_api_refuses_bad_input_with_the_bound(engine, kwargs, expected):
+    with pytest.raises(UsageError) as err:
+        engine.ask(QUESTION, **kwargs)
+    assert expected in str(err.value) and "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("question", [None, "", "   ", 42, "x" * 5000])
+def test_the_python_api_refuses_bad_questions(engine, question):
+    with pytest.raises(UsageError, match="question"):
+        engine.ask(question)
+
+
+def test_a_record_of_the_wrong_shape_is_skipped_not_stored_as_text(tmp_path, embedder):
+    listing = tmp_path / "odd.jsonl"
+    rows = [
+        {"title": {"nested": 1}, "abstract": 123},
+        {"title": "Fine paper", "abstract": "A real abstract about sparse attention. It has two sentences."},
+        {"title": "Listy", "abstract": "Text here.", "authors": [{"name": "Ada"}]},
+        [1, 2, 3],
+    ]
+    listing.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    settings = make_settings(tmp_path)
+    report = Ingestor(settings, embedder=embedder).run([listing], progress=False)
+    assert report.new == 1
+    reasons = {r.line: r.reason for r in report.skipped}
+    assert reasons == {
+        1: "malformed record: 'title' is an object, expected text",
+        3: "malformed record: 'authors' must be a list of strings",
+        4: "malformed record: expected a JSON object, found list",
+    }
