@@ -37,8 +37,9 @@ browser:
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 
 # Ingest the bundled corpus if the index is empty, then open the chat UI on http://127.0.0.1:7860/
+# (another port: make run PORT=8080)
 run: setup
-	$(PAPERRAG) serve --open
+	$(PAPERRAG) serve --open$(if $(PORT), --port $(PORT))
 
 ingest: setup
 	$(PAPERRAG) ingest

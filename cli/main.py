@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import sys
+from pathlib import Path
 from typing import Callable, Sequence
 
 from rag.errors import PaperRAGError
@@ -139,7 +140,65 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if not question:
         raise UsageError("the question is empty: paperrag ask \"What makes hypernetworks hard to train?\"")
     engine = Engine(_settings(args))
-    _print_streamed(engine.ask_stream(question, **_ask_options(args)), args.json)
+    answer = _print_streamed(engine.ask_stream(question, **_ask_options(args)), args.json)
+    if args.explain and not args.json:
+        _print_explanation(answer)
+    return 0
+
+
+def _print_explanation(answer) -> None:
+    from rag.explain import explain_answer, not_found_reason
+
+    if answer.kind == "clarify":
+        return
+    print("\nWhy these papers:")
+    lines = [not_found_reason(answer)] if answer.abstained else explain_answer(answer)
+    for line in lines:
+        print(f"  {line}")
+
+
+def _write_export(answers: list, markdown: str | None, bib: str | None) -> list[str]:
+    """Write the conversation as Markdown and its cited papers as BibTeX; the paths written."""
+    from datetime import datetime
+
+    from rag.export import bibtex, conversation_markdown
+
+    written = []
+    if markdown:
+        Path(markdown).write_text(
+            conversation_markdown(answers, created=datetime.now().strftime("%Y-%m-%d %H:%M")), encoding="utf-8"
+        )
+        written.append(markdown)
+    if bib:
+        Path(bib).write_text(bibtex(answers), encoding="utf-8")
+        written.append(bib)
+    return written
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from rag.errors import SourceError, UsageError
+
+    path = Path(args.answers)
+    if not path.is_file():
+        raise SourceError(str(path), "no such file")
+    text = path.read_text(encoding="utf-8")
+    decoder, pos, answers = json.JSONDecoder(), 0, []
+    try:  # one object, a list, or objects one after another (`paperrag ask --json ... >> answers.json`)
+        while True:
+            while pos < len(text) and text[pos].isspace():
+                pos += 1
+            if pos >= len(text):
+                break
+            value, pos = decoder.raw_decode(text, pos)
+            answers.extend(value if isinstance(value, list) else [value])
+    except json.JSONDecodeError as e:
+        raise SourceError(str(path), f"not JSON ({e.msg})", e.lineno) from None
+    if not all(isinstance(a, dict) and "question" in a and "answer" in a for a in answers):
+        raise SourceError(str(path), "expected answers as written by `paperrag ask --json` (objects with question and answer)")
+    if not args.markdown and not args.bibtex:
+        raise UsageError("say what to write: --markdown OUT.md and/or --bibtex OUT.bib.")
+    for written in _write_export(answers, args.markdown, args.bibtex):
+        print(f"wrote {written}")
     return 0
 
 
@@ -150,14 +209,15 @@ def cmd_chat(args: argparse.Namespace) -> int:
     history = []
     options = _ask_options(args)
     print("PaperRAG chat. Ask about the papers; 'new' starts over, 'quit' or Ctrl-D leaves.", file=sys.stderr)
+    asked: list = []  # every answer of the session, for --export
     while True:
         try:
             question = input("\n> ").strip()
         except EOFError:
             print(file=sys.stderr)
-            return 0
+            break
         if question.lower() in ("quit", "exit", ":q"):
-            return 0
+            break
         if question.lower() in ("new", "clear", "reset"):
             history = []
             print("(new conversation)", file=sys.stderr)
@@ -172,6 +232,12 @@ def cmd_chat(args: argparse.Namespace) -> int:
             print(f"error: {e}", file=sys.stderr)
             continue
         history.append(answer)
+        asked.append(answer)
+    if args.export and asked:
+        base = Path(args.export)
+        for written in _write_export(asked, str(base.with_suffix(".md")), str(base.with_suffix(".bib"))):
+            print(f"wrote {written}", file=sys.stderr)
+    return 0
 
 
 def _add_ask_arguments(p: argparse.ArgumentParser) -> None:
@@ -203,29 +269,35 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 # ----- eval -----------------------------------------------------------------------------------------------------
 def cmd_eval(args: argparse.Namespace) -> int:
-    from evals.gate import check, load_thresholds
-    from evals.harness import run
-    from evals.report import TABLE_METRICS
+    from evals.gate import check_suite, load_thresholds
+    from evals.harness import run, run_suite
+    from evals.report import SUITE_METRICS
 
     variants = [v.strip() for v in args.variants.split(",") if v.strip()] if args.variants else None
-    result = run(
-        _settings(args), dataset=args.dataset, corpus=args.corpus, variants=variants, out=args.out,
-        progress=not args.quiet,
-    )
-    cols = ["hit@1", "hit@5", "mrr@10", "ndcg@10", "citation_precision", "key_fact_recall", "abstain_recall",
-            "false_abstention", "latency_p50_ms"]
-    assert all(c in TABLE_METRICS for c in cols)
-    print(f"{'variant':<26}" + "".join(f"{c[:17]:>18}" for c in cols))
-    for name, agg in result.summary["variants"].items():
-        mark = "*" if name == result.default else " "
-        cells = "".join(
-            f"{'-' if agg.get(c) is None else (format(agg[c], '.0f') if c.endswith('_ms') else format(agg[c], '.3f')):>18}"
-            for c in cols
-        )
-        print(f"{mark}{name:<25}{cells}")
-    print("wrote " + ", ".join(str(f) for f in result.files))
+    settings = _settings(args)
+    if args.dataset:  # one data set of the user's own
+        result = run(settings, dataset=args.dataset, corpus=args.corpus, variants=variants, out=args.out,
+                     progress=not args.quiet)
+        summaries, defaults, files = {result.summary["name"]: result.summary}, {result.summary["name"]: result.default}, result.files
+    else:
+        names = [n.strip() for n in args.datasets.split(",")] if args.datasets else None
+        suite = run_suite(settings, names=names, variants=variants, out=args.out, progress=not args.quiet)
+        summaries = {n: r.summary for n, r in suite.runs.items()}
+        defaults = {n: r.default for n, r in suite.runs.items()}
+        files = suite.files
+    for name, summary in summaries.items():
+        print(f"\n{name} ({summary['items']} items, {summary['turns']} turns)")
+        print(f"{'variant':<24}" + "".join(f"{c[:15]:>16}" for c in SUITE_METRICS))
+        for vname, agg in summary["variants"].items():
+            mark = "*" if vname == defaults[name] else " "
+            cells = "".join(
+                f"{'-' if agg.get(c) is None else (format(agg[c], '.0f') if c.endswith('_ms') else format(agg[c], '.3f')):>16}"
+                for c in SUITE_METRICS
+            )
+            print(f"{mark}{vname:<23}{cells}")
+    print("\nwrote " + ", ".join(str(f) for f in files))
     if args.gate:
-        problems = check(result.summary["variants"], load_thresholds())
+        problems = check_suite(summaries, load_thresholds())
         for p in problems:
             print(f"quality gate: {p}", file=sys.stderr)
         if problems:
@@ -291,11 +363,28 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("question", nargs="*", help="the question (quote it)")
     _add_ask_arguments(p)
+    p.add_argument("--explain", action="store_true",
+                   help="after the answer, say why each paper was retrieved (matched words, ranks, evidence)")
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("chat", parents=[common], help="a conversation in the terminal (follow-ups use history)")
     _add_ask_arguments(p)
+    p.add_argument("--export", metavar="PATH", help="on leaving, write the conversation to PATH.md and PATH.bib")
     p.set_defaults(func=cmd_chat)
+
+    p = sub.add_parser(
+        "export",
+        parents=[common],
+        help="write answers as Markdown with references, and their cited papers as BibTeX",
+        description="Read answers saved by `paperrag ask --json` (one JSON object, a JSON list, or JSON lines, in the "
+        "order asked) and write the conversation as Markdown with numbered references and/or the cited papers as "
+        "BibTeX. Example: paperrag ask --json \"...\" >> answers.jsonl; paperrag export answers.jsonl --markdown "
+        "notes.md --bibtex refs.bib",
+    )
+    p.add_argument("answers", metavar="ANSWERS", help="a .json or .jsonl file of Answer objects")
+    p.add_argument("--markdown", metavar="OUT.md", help="write the conversation here")
+    p.add_argument("--bibtex", metavar="OUT.bib", help="write the cited papers here")
+    p.set_defaults(func=cmd_export)
 
     p = sub.add_parser(
         "serve",
@@ -314,21 +403,24 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "eval",
         parents=[common],
-        help="score retrieval, citations and answers on a gold set",
-        description="Run the gold questions through ask() for several variants (retrieval mode + generator) in one "
-        "process and write report.json, report.md and PNG plots. The corpus is indexed in a store of its own "
-        "under store.cache_dir, so your main index is untouched.",
+        help="score retrieval, citations and answers on the gold set and pubmedqa-dev",
+        description="Run the data sets of evals/suite.yaml (the gold set over the bundled listing, pubmedqa-dev over "
+        "its 1,000 abstracts) through ask() for several variants (retrieval mode + generator, and the plain "
+        "whole-abstract baselines) and write one report: report.md / report.json over all sets, and a folder per "
+        "set with its details and plots. Each corpus is indexed in a store of its own under store.cache_dir, so "
+        "your main index is untouched.",
     )
-    p.add_argument("--dataset", metavar="PATH", help="gold set JSONL (default: evals/datasets/gold.jsonl)")
-    p.add_argument("--corpus", nargs="+", metavar="PATH", help="listing files to evaluate on (default: bundled)")
+    p.add_argument("--datasets", metavar="NAMES", help="comma-separated names from evals/suite.yaml (default: all)")
+    p.add_argument("--dataset", metavar="PATH", help="your own gold set JSONL instead of the suite (with --corpus)")
+    p.add_argument("--corpus", nargs="+", metavar="PATH", help="listing files for --dataset (default: bundled)")
     p.add_argument(
         "--variants",
         metavar="NAMES",
-        help="comma-separated MODE or MODE+GENERATOR (e.g. hybrid,hybrid+llama-cpp); bm25 and dense always run. "
-        "Default: bm25, dense, hybrid and each generator available here",
+        help="comma-separated MODE or MODE+GENERATOR (e.g. hybrid,hybrid+llama-cpp); bm25, dense and the plain "
+        "baselines always run. Default: bm25, dense, hybrid and each generator available here",
     )
     p.add_argument("--out", default="reports/eval", metavar="DIR", help="report folder (default: reports/eval)")
-    p.add_argument("--gate", action="store_true", help="exit 1 when the default variant misses evals/thresholds.yaml")
+    p.add_argument("--gate", action="store_true", help="exit 1 when a data set misses evals/thresholds.yaml")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_eval)
 

@@ -14,6 +14,7 @@ One JSON object per line:
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Literal
@@ -58,6 +59,18 @@ class GoldItem(GoldTurn):
     def as_turns(self) -> list[GoldTurn]:
         """The conversation to play: the turns of a followup item, else the item itself as one turn."""
         return self.turns if self.type == "followup" else [self]
+
+    @property
+    def split(self) -> str:
+        """"tune" or "held-out": a fixed half of any data set, decided by the item id alone (see `split_of`)."""
+        return split_of(self.id)
+
+
+def split_of(item_id: str) -> str:
+    """Which half an item belongs to: constants may be chosen on "tune"; "held-out" is only ever reported.
+    The hash of the id decides, so adding items never moves old ones between halves."""
+    digest = hashlib.sha256(item_id.encode("utf-8")).digest()
+    return "tune" if digest[0] % 2 == 0 else "held-out"
 
 
 def load_dataset(path: str | Path = DEFAULT_DATASET) -> list[GoldItem]:

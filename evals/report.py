@@ -11,7 +11,7 @@ from evals.runner import TurnResult, results_as_dicts
 # Columns of the markdown table, in reading order: retrieval, citations, answers, abstention, latency.
 TABLE_METRICS = [
     "hit@1", "hit@5", "recall@5", "mrr@10", "ndcg@10",
-    "citation_precision", "citation_recall", "sentence_support",
+    "citation_precision", "citation_recall", "multi_citation_recall", "sentence_support",
     "key_fact_recall", "token_f1", "rouge_l",
     "abstain_precision", "abstain_recall", "false_abstention", "date_filter_correct",
     "latency_p50_ms", "latency_p95_ms",
@@ -48,19 +48,27 @@ def failures(results: Sequence[TurnResult]) -> list[tuple[TurnResult, str]]:
     return out
 
 
+def metrics_table(variants: dict[str, dict[str, Any]], default: str, metrics: Sequence[str] = TABLE_METRICS) -> list[str]:
+    lines = ["| variant | " + " | ".join(metrics) + " |", "|---|" + "---|" * len(metrics)]
+    for name, agg in variants.items():
+        label = f"**{name}**" if name == default else name
+        lines.append(f"| {label} | " + " | ".join(_fmt(agg.get(k), k) for k in metrics) + " |")
+    return lines
+
+
 def write_markdown(path: Path, summary: dict[str, Any], by_variant: dict[str, list[TurnResult]], default: str) -> None:
     lines = [
-        "# PaperRAG evaluation",
+        f"# PaperRAG evaluation: {summary.get('name', summary['dataset'])}",
         "",
         f"Dataset: `{summary['dataset']}` ({summary['items']} items, {summary['turns']} turns). "
-        f"Corpus: {', '.join(f'`{c}`' for c in summary['corpus'])}. Default variant: **{default}**.",
+        f"Corpus: {', '.join(f'`{c}`' for c in summary['corpus'])}. Default variant: **{default}**. "
+        "`plain-bm25` and `plain-dense` are whole-abstract baselines (evals/baselines.py): retrieval only.",
         "",
-        "| variant | " + " | ".join(TABLE_METRICS) + " |",
-        "|---|" + "---|" * len(TABLE_METRICS),
+        *metrics_table(summary["variants"], default),
     ]
-    for name, agg in summary["variants"].items():
-        label = f"**{name}**" if name == default else name
-        lines.append(f"| {label} | " + " | ".join(_fmt(agg.get(k), k) for k in TABLE_METRICS) + " |")
+    for part, variants in (summary.get("splits") or {}).items():
+        lines += ["", f"### {part} half ({'constants may be chosen on it' if part == 'tune' else 'never tuned on'})",
+                  "", *metrics_table(variants, default)]
     lines += [
         "",
         "Retrieval metrics use the first 10 papers; citation and answer metrics the answer at the configured top_k. "
@@ -80,6 +88,8 @@ def write_markdown(path: Path, summary: dict[str, Any], by_variant: dict[str, li
             "",
         ]
     fails = failures(by_variant[default])
+    if fails and by_variant[default] and by_variant[default][0].split:
+        fails.sort(key=lambda f: f[0].split != "held-out")
     lines += [f"## Failing questions ({default}): {len(fails)} of {len(by_variant[default])} turns", ""]
     for r, why in fails:
         lines += [
@@ -145,3 +155,66 @@ def write_report(
     (out / "report.json").write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
     write_markdown(out / "report.md", summary, by_variant, default)
     return [out / "report.json", out / "report.md", *write_plots(out, summary, by_variant)]
+
+
+# ----- the report over every data set ---------------------------------------------------------------------------
+SUITE_METRICS = [
+    "hit@1", "mrr@10", "citation_recall", "multi_citation_recall", "key_fact_recall", "token_f1",
+    "abstain_recall", "false_abstention", "latency_p50_ms",
+]
+
+
+def write_suite_report(out: Path, summaries: dict[str, dict[str, Any]], defaults: dict[str, str]) -> list[Path]:
+    """out/report.md and summary.png: every data set's variants side by side, the gate, how constants were set."""
+    from evals.gate import check_suite, load_thresholds
+    from rag import tuning
+
+    out.mkdir(parents=True, exist_ok=True)
+    lines = ["# PaperRAG evaluation", "", "One section per data set; details, failing questions and plots in each "
+             "data set's folder. `plain-*` are whole-abstract baselines (retrieval only).", ""]
+    for name, summary in summaries.items():
+        lines += [f"## {name}", "", f"{summary['items']} items, {summary['turns']} turns; "
+                  f"[details]({name}/report.md)", "", *metrics_table(summary["variants"], defaults[name], SUITE_METRICS)]
+        for part, variants in (summary.get("splits") or {}).items():
+            lines += ["", f"{part} half:", "", *metrics_table(variants, defaults[name], SUITE_METRICS)]
+        lines.append("")
+    problems = check_suite(summaries, load_thresholds())
+    lines += ["## Quality gate (evals/thresholds.yaml)", ""]
+    lines += [f"- {p}" for p in problems] if problems else ["Passed on every data set."]
+    lines += ["", "## How the constants were chosen (rag/tuning.py)", "", "| constant | value | chosen on | why |",
+              "|---|---|---|---|"]
+    lines += [f"| `{n}` | {v} | {on} | {why} |" for n, v, on, why in tuning.table()]
+    lines += ["", "![hit@1 and MRR@10 per data set](summary.png)", ""]
+    (out / "report.md").write_text("\n".join(lines), encoding="utf-8")
+    (out / "report.json").write_text(
+        json.dumps({"datasets": summaries, "gate": problems}, indent=2, ensure_ascii=False), encoding="utf-8"
+    )
+    return [out / "report.md", out / "report.json", _summary_plot(out / "summary.png", summaries)]
+
+
+def _summary_plot(path: Path, summaries: dict[str, dict[str, Any]]) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = list(summaries)
+    fig, axes = plt.subplots(1, len(names), figsize=(6 * len(names), 4.5), squeeze=False)
+    for ax, name in zip(axes[0], names):
+        variants = summaries[name]["variants"]
+        labels = list(variants)
+        for j, metric in enumerate(("hit@1", "mrr@10")):
+            vals = [variants[v].get(metric) or 0.0 for v in labels]
+            ax.bar([i + j * 0.4 for i in range(len(labels))], vals, 0.4, label=metric)
+        ax.set_xticks([i + 0.2 for i in range(len(labels))])
+        ax.set_xticklabels(labels, rotation=30, ha="right")
+        low = min((variants[v].get("hit@1") or 1.0) for v in labels)
+        ax.set_ylim(max(0.0, low - 0.1), 1.0)
+        ax.set_title(name)
+        ax.grid(axis="y", alpha=0.3)
+    axes[0][-1].legend(loc="lower right")
+    fig.suptitle("Retrieval per variant (plain-*: whole-abstract baselines)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

@@ -1,8 +1,9 @@
-"""Runs the gold set through `Engine.ask` (the code path of `rag.ask`) for several variants and scores it.
+"""Runs a gold set through `Engine.ask` (the code path of `rag.ask`) for several variants and scores it.
 
-A variant is a retrieval mode and a generator, named "MODE" (extractive generator) or "MODE+GENERATOR".
-All variants run in one process against the same index, so their numbers can be compared directly. The
-BM25-only and dense-only baselines are always included.
+A variant is a retrieval mode and a generator, named "MODE" (extractive generator) or "MODE+GENERATOR", or one
+of the plain whole-abstract retrievers (evals/baselines.py: "plain-bm25", "plain-dense"), which rank papers only.
+All variants run in one process against the same index, so their numbers can be compared directly. PaperRAG's
+bm25 and dense modes and both plain retrievers are always included.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Sequence
 
+from evals.baselines import PLAIN
 from evals.dataset import GoldItem
 from evals.metrics import (
     citation_precision,
@@ -28,7 +30,7 @@ from evals.metrics import (
     token_f1,
 )
 
-BASELINES = ("bm25", "dense")
+BASELINES = ("plain-bm25", "plain-dense", "bm25", "dense")
 RANK_DEPTH = 10  # retrieval metrics look at the first 10 papers (MRR@10, nDCG@10)
 ANSWER_K = 5  # hit@5, recall@5
 
@@ -39,18 +41,24 @@ class Variant:
     mode: str
     generator: str
 
+    @property
+    def plain(self) -> bool:
+        return self.mode in PLAIN
+
     @classmethod
     def parse(cls, name: str) -> "Variant":
         from rag.errors import UsageError
         from rag.generators import BACKENDS
         from rag.retrieval import MODES
 
+        if name in PLAIN:
+            return cls(name, name, "")
         mode, _, generator = name.partition("+")
         generator = generator or "extractive"
         if mode not in MODES or generator not in BACKENDS:
             raise UsageError(
                 f"unknown variant '{name}': use MODE or MODE+GENERATOR with MODE in {', '.join(MODES)} "
-                f"and GENERATOR in {', '.join(BACKENDS)}."
+                f"and GENERATOR in {', '.join(BACKENDS)}, or a plain baseline ({', '.join(PLAIN)})."
             )
         return cls(name if "+" in name else mode, mode, generator)
 
@@ -95,6 +103,7 @@ class TurnResult:
     item_id: str
     turn: int
     type: str
+    split: str
     question: str
     gold_ids: list[str]
     gold_titles: list[str]
@@ -138,7 +147,7 @@ def _sentence_support(engine: Any, answer: Any) -> float | None:
     return ok / len(answer.sentences)
 
 
-def score_turn(r: TurnResult, key_facts: Sequence[Sequence[str]], support: float | None) -> None:
+def score_turn(r: TurnResult, key_facts: Sequence[Sequence[str]], support: float | None, *, answers: bool = True) -> None:
     gold = set(r.gold_ids)
     m: dict[str, float | None] = {}
     if r.answerable:
@@ -149,6 +158,11 @@ def score_turn(r: TurnResult, key_facts: Sequence[Sequence[str]], support: float
                 f"recall@{ANSWER_K}": recall_at(r.ranked_ids, gold, ANSWER_K),
                 "mrr@10": mrr_at(r.ranked_ids, gold, RANK_DEPTH),
                 "ndcg@10": ndcg_at(r.ranked_ids, gold, RANK_DEPTH),
+            }
+        )
+    if r.answerable and answers:
+        m.update(
+            {
                 "citation_precision": citation_precision(r.cited_ids, gold),
                 "citation_recall": citation_recall(r.cited_ids, gold),
                 "sentence_support": support,
@@ -163,6 +177,28 @@ def score_turn(r: TurnResult, key_facts: Sequence[Sequence[str]], support: float
         got = {k: r.filters.get(k) for k in ("year_from", "year_to") if r.filters.get(k) is not None}
         m["date_filter_correct"] = float(want == got)
     r.metrics = m
+
+
+def run_plain(
+    retrievers: Any, items: Sequence[GoldItem], variant: Variant, tick: Callable[[], None] = lambda: None
+) -> list[TurnResult]:
+    """A plain baseline: each turn's question as written, ranked ten papers deep, retrieval metrics only."""
+    results: list[TurnResult] = []
+    for item in items:
+        for t, turn in enumerate(item.as_turns()):
+            start = time.perf_counter()
+            ranked = retrievers.rank(variant.mode, turn.question, RANK_DEPTH)
+            r = TurnResult(
+                variant=variant.name, item_id=item.id, turn=t, type=item.type, split=item.split,
+                question=turn.question, gold_ids=list(turn.gold_paper_ids), gold_titles=list(turn.gold_titles),
+                reference_answer=turn.reference_answer, answer="", abstained=False, evidence_strength=0.0,
+                ranked_ids=ranked, ranked_titles=[], cited_ids=[], cited_titles=[], filters={},
+                expected_filters=None, latency_ms=(time.perf_counter() - start) * 1000,
+            )
+            score_turn(r, turn.key_facts, None, answers=False)
+            results.append(r)
+            tick()
+    return results
 
 
 def run_variant(
@@ -185,6 +221,7 @@ def run_variant(
                 item_id=item.id,
                 turn=t,
                 type=item.type,
+                split=item.split,
                 question=turn.question,
                 gold_ids=list(turn.gold_paper_ids),
                 gold_titles=list(turn.gold_titles),
@@ -209,7 +246,8 @@ def run_variant(
 
 
 def aggregate(results: Sequence[TurnResult]) -> dict[str, float | None]:
-    """Variant-level numbers: means of per-turn metrics, abstention precision/recall, latency percentiles."""
+    """Variant-level numbers: means of per-turn metrics, abstention precision/recall, latency percentiles.
+    `multi_citation_recall` is citation recall over the turns with several gold papers."""
     keys = sorted({k for r in results for k in r.metrics})
     out: dict[str, float | None] = {k: mean([r.metrics.get(k) for r in results]) for k in keys}
     unanswerable = [r for r in results if not r.answerable]
@@ -224,6 +262,10 @@ def aggregate(results: Sequence[TurnResult]) -> dict[str, float | None]:
     out["latency_p50_ms"] = percentile(lat, 50)
     out["latency_p95_ms"] = percentile(lat, 95)
     out["turns"] = float(len(results))
+    multi = [r.metrics.get("citation_recall") for r in results if len(r.gold_ids) > 1]
+    out["multi_citation_recall"] = mean(multi) if multi else None
+    if results and results[0].variant in PLAIN:  # no answers: abstention is not defined
+        out["abstain_recall"] = out["abstain_precision"] = None
     return out
 
 

@@ -40,6 +40,8 @@ class IngestReport:
     skipped: list[Rejected] = field(default_factory=list)
     file_errors: list[SourceError] = field(default_factory=list)
     texts_encoded: int = 0
+    added_ids: list[str] = field(default_factory=list)  # papers this run added to the library
+    updated_ids: list[str] = field(default_factory=list)  # papers it changed (current ids; may differ from before)
     papers_in_store: int = 0
     seconds: float = 0.0
 
@@ -72,6 +74,8 @@ class IngestReport:
             "skipped": [{"path": r.path, "line": r.line, "reason": r.reason} for r in self.skipped],
             "file_errors": [str(e) for e in self.file_errors],
             "texts_encoded": self.texts_encoded,
+            "added_ids": self.added_ids,
+            "updated_ids": self.updated_ids,
             "papers_in_store": self.papers_in_store,
             "seconds": round(self.seconds, 3),
         }
@@ -218,6 +222,7 @@ class Ingestor:
             match = next((by_key[k] for k in keys(cand) if k in by_key), None)
             if match is None:
                 report.new += 1
+                report.added_ids.append(cand.paper_id)
                 paper = cand
             else:
                 paper = combine(cand, match.paper)
@@ -230,8 +235,11 @@ class Ingestor:
                     continue
                 if earlier_this_run:
                     report.merged += 1
+                    if match.paper_id in report.added_ids and match.paper_id != paper.paper_id:
+                        report.added_ids[report.added_ids.index(match.paper_id)] = paper.paper_id
                 else:
                     report.updated += 1
+                    report.updated_ids.append(paper.paper_id)
                 if match.paper_id != paper.paper_id:
                     remove.append(match.paper_id)
             self._written.add(paper.paper_id)

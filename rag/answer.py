@@ -20,6 +20,7 @@ class Evidence:
     score: float  # combined relevance used for ranking
     similarity: float  # cosine(question, sentence)
     overlap: float  # share of the question's terms in the sentence (IDF-weighted)
+    asked: float = 0.0  # share of what the question asks for ("what [Dice score] does ...") in the sentence
 
 
 @dataclass
@@ -86,7 +87,8 @@ class Answer:
     mode: str = "hybrid"
     generator: str = "extractive"
     timings_ms: dict[str, float] = field(default_factory=dict)
-    # The answer's shape (rag/shape.py): "fact", "list", "comparison", "yes-no" or "not-found". A comparison has
+    # The answer's shape (rag/shape.py): "fact", "list", "comparison", "yes-no", "not-found", or "clarify" (a
+    # question back: the question refers to an earlier answer there is none of). A comparison has
     # `table` = {"columns": [...], "rows": [[{"text", "citations"}, ...], ...]}; a yes/no answer has `verdict`
     # ("Yes", "No" or "Mixed"); a list has `items` = [{"paper_id", "title", "year", "text", "citations"}].
     kind: str = "fact"

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Sequence
 
+from rag import tuning
 from rag.answer import AnswerSentence, Citation, Source
 from rag.terms import identifier_term, identifiers, numbers, term_set
 from rag.text import sentence_spans
@@ -25,9 +26,9 @@ if TYPE_CHECKING:
 
     from rag.library import Passage, Sentence
 
-# Support at or above this cites; below it the sentence is unsupported. Set from the alignment table in
-# tests/rag/test_citations.py: faithful paraphrases score 0.62-0.9, sentences about something else < 0.45.
-SUPPORT_THRESHOLD = 0.55
+# Support at or above this cites; below it the sentence is unsupported (rag/tuning.py: set from the alignment table
+# in tests/rag/test_citations.py, faithful paraphrases 0.62-0.9, sentences about something else < 0.45).
+SUPPORT_THRESHOLD = tuning.SUPPORT_THRESHOLD
 UNSUPPORTED_MARK = "[unsupported]"
 
 _MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
@@ -98,7 +99,11 @@ def align(
     passages: dict[str, "Passage"],
     embed: Callable[[list[str]], "np.ndarray"],
     threshold: float = SUPPORT_THRESHOLD,
+    aliases: dict[str, str] | None = None,
 ) -> Aligned:
+    """`aliases` maps a sentence to the abstract sentence it was rewritten from (rag/shape.py: "we" named, a
+    connective dropped); its stored vector stands for it, so quoting the abstracts never runs the encoder."""
+    aliases = aliases or {}
     pieces = split_with_markers(text)
     if not pieces:
         return Aligned("", [], [], [])
@@ -112,7 +117,7 @@ def align(
     ]
     source_numbers = [set().union(*(numbers(c.text) for c in sents), numbers(sources[i].title)) if sents else set()
                       for i, sents in enumerate(cand)]
-    to_encode = [s for s, _ in pieces if s not in by_text]
+    to_encode = [s for s, _ in pieces if aliases.get(s, s) not in by_text]
     encoded = dict(zip(to_encode, embed(to_encode))) if to_encode else {}
 
     numbering: dict[int, int] = {}  # source index -> citation number
@@ -120,7 +125,7 @@ def align(
     sentences: list[AnswerSentence] = []
     rendered: list[str] = []
     for sent, marked in pieces:
-        vec = by_text[sent].vector if sent in by_text else encoded[sent]
+        vec = by_text[aliases.get(sent, sent)].vector if aliases.get(sent, sent) in by_text else encoded[sent]
         terms = term_set(sent)
         best: list[tuple[float, int, str]] = []  # (support, source index, evidence sentence text)
         for si, sents in enumerate(cand):

@@ -5,22 +5,24 @@ question -> follow-up resolution -> date phrase -> retrieval -> evidence -> (abs
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from typing import Any, Iterator, Sequence
 
+from rag import shape, validate
 from rag.answer import Answer
 from rag.citations import align
 from rag.embeddings import Embedder
-from rag import validate
 from rag.errors import ContextOverflowError, EmptyIndexError, UsageError
 from rag.evidence import score_evidence, strength
 from rag.filters import Filters, parse_date_phrase
-from rag.followup import as_turns, resolve
+from rag.followup import as_turns, clarification, has_topic, resolve
 from rag.generators import BACKENDS, GenerationRequest, Generator, create_generator
 from rag.library import Library
 from rag.retrieval import MODES, retrieve
 from rag.settings import Settings, load_settings
+from rag.shape import Shaped
 from rag.terms import term_set
 
 
@@ -98,6 +100,19 @@ class Engine:
         gen = generator if generator is not None and not isinstance(generator, str) else self.generator(generator)
         self.prepare()
 
+        # Nothing to search for and nothing to narrow to ("What were its results?" in a new conversation).
+        narrowed = explicit.title or explicit.author or explicit.paper_ids
+        ask_back = None if narrowed or turns or has_topic(question) else clarification(
+            question, turns, self._example_title()
+        )
+        if ask_back:  # "What were its results?" with nothing before it: ask which paper, do not guess one
+            answer = Answer(question=question, answer=ask_back, abstained=True, reason=ask_back, kind="clarify",
+                            mode=mode, generator=gen.name)
+            answer.timings_ms = _timings(t0, time.perf_counter(), time.perf_counter())
+            yield ask_back
+            yield answer
+            return
+
         # Follow-ups, then a date phrase; explicit filters win over what the question implies.
         resolution = resolve(question, turns)
         search_query = resolution.search_query
@@ -138,14 +153,7 @@ class Engine:
         answer.evidence_strength = best
         threshold = self.settings.retrieval.abstain_threshold
         if best < threshold and not resolution.paper_ids:
-            answer.abstained = True
-            answer.reason = (
-                "The papers in the collection do not cover this question"
-                + (f" within the filter ({applied.describe()})" if not applied.empty else "")
-                + f": the best evidence scores {best:.2f}, below the threshold {threshold:.2f}."
-            )
-            answer.answer = "Not found in the collection. " + answer.reason
-            answer.suggestions = _suggestions(sources)
+            self._not_found(answer, not_covered(search_query, idf, applied))
             answer.timings_ms = _timings(t0, t_retrieved, time.perf_counter())
             yield answer.answer
             yield answer
@@ -157,41 +165,81 @@ class Engine:
             history=turns,
             max_sentences=self.settings.generator.max_sentences,
         )
-        pieces: list[str] = []
-        try:
-            for piece in gen.stream(request):
-                pieces.append(piece)
-                yield piece
-        except ContextOverflowError as e:
-            answer.notes.append(f"{e}; the answer quotes the abstracts instead.")
-            gen, pieces = self.generator("extractive"), []
-            for piece in gen.stream(request):
-                pieces.append(piece)
-            answer.generator = gen.name
+        shaped: Shaped | None = None
+        if gen.uses_llm:
+            pieces: list[str] = []
+            try:
+                for piece in gen.stream(request):
+                    pieces.append(piece)
+                    yield piece
+                aligned = align("".join(pieces), sources, passages, self.embedder.embed)
+                if not aligned.citations:
+                    # The model wrote nothing the sources support, yet the evidence is there: answer from the
+                    # abstracts' own sentences rather than show an unsupported answer or none.
+                    answer.notes.append(
+                        f"{gen.name}'s answer was not supported by the retrieved abstracts "
+                        f"({' '.join(''.join(pieces).split())[:160]!r}); the answer quotes the abstracts instead."
+                    )
+                    aligned, shaped = self._extractive(request, passages)
+            except ContextOverflowError as e:
+                answer.notes.append(f"{e}; the answer quotes the abstracts instead.")
+                answer.generator = "extractive"
+                aligned, shaped = self._extractive(request, passages)
+        else:
+            aligned, shaped = self._extractive(request, passages)
+            yield shaped.text
         t_generated = time.perf_counter()
 
-        aligned = align("".join(pieces), sources, passages, self.embedder.embed)
-        if not aligned.citations and gen.uses_llm:
-            # The model wrote nothing the sources support, yet the evidence is there: answer from the abstracts'
-            # own sentences rather than show an unsupported answer or none.
-            answer.notes.append(
-                f"{gen.name}'s answer was not supported by the retrieved abstracts "
-                f"({' '.join(''.join(pieces).split())[:160]!r}); the answer quotes the abstracts instead."
-            )
-            fallback = "".join(self.generator("extractive").stream(request))
-            aligned = align(fallback, sources, passages, self.embedder.embed)
-        answer.answer = aligned.text
+        answer.answer = shaped.text if shaped else aligned.text
         answer.sentences = aligned.sentences
         answer.citations = aligned.citations
+        if shaped:
+            answer.kind, answer.table, answer.items, answer.verdict = shaped.kind, shaped.table, shaped.items, \
+                shaped.verdict
         for si in aligned.cited_sources:
             sources[si].cited = True
         if not aligned.citations:
-            answer.abstained = True
-            answer.reason = "No sentence of the retrieved abstracts supports an answer."
-            answer.answer = "Not found in the collection. " + answer.reason
-            answer.suggestions = _suggestions(sources)
+            self._not_found(answer, "no sentence of the retrieved abstracts supports an answer.")
         answer.timings_ms = _timings(t0, t_retrieved, t_generated)
         yield answer
+
+    def _example_title(self) -> str | None:
+        recent = self.library.recent(limit=1)
+        return recent[0]["title"] if recent else None
+
+    def _extractive(self, request: GenerationRequest, passages: dict) -> tuple[Any, Shaped]:
+        """The answer made of the abstracts' own sentences, shaped by the question, citations checked."""
+        plan = shape.plan(request.question, request.sources, request.max_sentences)
+        aligned = align(shape.claims_text(plan), request.sources, passages, self.embedder.embed,
+                        aliases=shape.aliases(plan))
+        return aligned, shape.render(plan, aligned, request.sources)
+
+    @staticmethod
+    def _not_found(answer: Answer, why: str) -> None:
+        answer.abstained = True
+        answer.kind = "not-found"
+        answer.reason = why[:1].upper() + why[1:]
+        answer.answer = "Not found in the collection. " + answer.reason
+        answer.suggestions = _suggestions(answer.sources)
+        answer.sentences, answer.citations, answer.table, answer.items, answer.verdict = [], [], None, [], None
+
+
+def not_covered(question: str, idf: Any, applied: Filters) -> str:
+    """Why a question is not covered, in the reader's words: the words of the question no paper contains."""
+    from rag.terms import terms
+
+    within = f" within the filter ({applied.describe()})" if not applied.empty else ""
+    missing: list[str] = []
+    for w in re.findall(r"[A-Za-z0-9][\w\-.]*[A-Za-z0-9]|[A-Za-z0-9]", question):
+        t = terms(w)
+        parts = t[:-1] if len(t) > 1 else t  # a compound's own parts; its joined form may be a spelling artefact
+        if any(x in idf.unseen for x in parts) and w.lower() not in {m.lower() for m in missing}:
+            missing.append(w)
+    if missing:
+        shown = ", ".join(f"'{m}'" for m in missing[:4])
+        return f"the papers in the collection{within} do not cover this question: none of them mentions {shown}."
+    return (f"the papers in the collection{within} do not cover this question: the closest ones, listed below, "
+            "share too little of it.")
 
 
 def _suggestions(sources: list) -> list[dict[str, Any]]:

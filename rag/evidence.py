@@ -16,24 +16,21 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from rag import tuning
 from rag.answer import Evidence, Source
-from rag.terms import term_set, weighted_overlap
+from rag.terms import TermIDF, term_set, weighted_overlap
 
 if TYPE_CHECKING:
     import numpy as np
 
     from rag.library import Passage
 
-# Weights of the two signals. Set on the gold set (evals/): meaning carries more than wording, and wording
-# separates near-topic questions about a method the collection does not contain.
-SIMILARITY_WEIGHT = 0.6
-OVERLAP_WEIGHT = 0.4
+# The weights of these signals are in rag/tuning.py, with the data they were chosen on.
 
 # What kind of answer the question wants, and how a sentence that can give it looks. A matching sentence gets
-# CUE_BONUS on top of its relevance when ranking evidence (not when deciding "not found"): a question that
+# tuning.CUE_BONUS on top of its relevance when ranking evidence (not when deciding "not found"): a question that
 # describes a paper at length otherwise prefers the sentences that restate the description over the one
-# holding the asked-for number or dataset. Measured on the gold set's key-fact recall (evals/).
-CUE_BONUS = 0.08
+# holding the asked-for number or dataset. Measured on key-fact recall (rag/tuning.py).
 _CUES: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
     (  # numbers
         re.compile(
@@ -57,8 +54,7 @@ _CUES: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
 
 # Within one abstract, question terms that occur in few of its sentences say what is asked (the "datasets" of
 # "which datasets evaluate X"); terms in most of them only name the paper's topic. FOCUS_WEIGHT scales that
-# within-paper share, added to the ranking score like the cues.
-FOCUS_WEIGHT = 0.2
+# within-paper share (tuning.FOCUS_WEIGHT), added to the ranking score like the cues.
 
 
 def _focus(q_terms: set[str], sentence_terms: list[set[str]], idf: dict[str, float]) -> list[float]:
@@ -73,20 +69,49 @@ def _focus(q_terms: set[str], sentence_terms: list[set[str]], idf: dict[str, flo
     return [sum(w for t, w in weight.items() if t in st) / total for st in sentence_terms]
 
 
+# What a question asks for is named between its question word and its verb: "What [Dice score] does X reach",
+# "How much [runtime improvement over baseline gradient coding] is reported", "on how many [large-scale problems]
+# is it evaluated". A sentence holding those words holds the answer more often than one restating the rest of the
+# question (the setting it describes at length). tuning.ASKED_WEIGHT scales the IDF-weighted share of the asked
+# words a sentence contains.
+_ASKED = re.compile(
+    r"\b(?:what|which|how many|how much|how|who|whose|whom)\s+(.{2,90}?)\s+"
+    r"(?:does|do|did|is|are|was|were|has|have|had|can|could|should|will|would|may|might|lets|allows?)\b",
+    re.I,
+)
+
+
+def asked_phrases(question: str) -> list[set[str]]:
+    """The term sets of what the question asks for, one per question clause ("what X ... and how many Y ...")."""
+    out = []
+    for m in _ASKED.finditer(question):
+        phrase = re.split(r"\s+(?:of|for|in|on|by|with|from|that|which)\s+the\b", m.group(1))[0]
+        found = term_set(phrase)
+        if found:
+            out.append(found)
+    return out
+
+
+def asked_share(phrase: set[str], sentence_terms: frozenset[str] | set[str], idf: dict[str, float]) -> float:
+    total = sum(idf.get(t, 1.0) for t in phrase)
+    return sum(idf.get(t, 1.0) for t in phrase if t in sentence_terms) / total if total else 0.0
+
+
 def _cues(question: str) -> list[re.Pattern[str]]:
     return [sentence_cue for question_cue, sentence_cue in _CUES if question_cue.search(question)]
 
 
 def score_evidence(
     question: str, query_vector: "np.ndarray", sources: list[Source], passages: dict[str, "Passage"],
-    idf: dict[str, float],
+    idf: TermIDF,
 ) -> None:
     """Attach every sentence of each source's abstract, scored and sorted best first, as `source.evidence`.
     `idf` weighs the question's terms (Library.idf)."""
     import numpy as np
 
-    q_terms = term_set(question)
+    q_terms = idf.question_terms(question)
     cues = _cues(question)
+    asked = asked_phrases(question)
     for src in sources:
         passage = passages.get(src.paper_id)
         sentences = passage.sentences if passage else []
@@ -98,29 +123,29 @@ def score_evidence(
         evidence = []
         for sent, sim, foc in zip(sentences, sims, focus):
             overlap = weighted_overlap(q_terms, sent.terms, idf)
-            bonus = CUE_BONUS * sum(1 for cue in cues if cue.search(sent.text)) + FOCUS_WEIGHT * foc
-            score = relevance(float(sim), overlap) + bonus
-            evidence.append(Evidence(src.paper_id, sent.text, sent.start, score, float(sim), overlap))
+            share = max((asked_share(a, sent.terms, idf) for a in asked), default=0.0)
+            bonus = tuning.CUE_BONUS * sum(1 for cue in cues if cue.search(sent.text)) + tuning.FOCUS_WEIGHT * foc
+            score = relevance(float(sim), overlap) + bonus + tuning.ASKED_WEIGHT * share
+            evidence.append(Evidence(src.paper_id, sent.text, sent.start, score, float(sim), overlap, share))
         evidence.sort(key=lambda e: -e.score)
         src.evidence = evidence
 
 
 def relevance(similarity: float, overlap: float) -> float:
-    return SIMILARITY_WEIGHT * similarity + OVERLAP_WEIGHT * overlap
+    return tuning.SIMILARITY_WEIGHT * similarity + tuning.OVERLAP_WEIGHT * overlap
 
 
-COVERAGE_PAPERS = 3  # coverage is the best over the first three sources
 
 
-def coverage(question: str, sources: list[Source], passages: dict[str, "Passage"], idf: dict[str, float]) -> float:
+def coverage(question: str, sources: list[Source], passages: dict[str, "Passage"], idf: TermIDF) -> float:
     """Largest IDF-weighted share of the question's terms that one of the top sources contains."""
-    q = term_set(question)
+    q = idf.question_terms(question)
     if not q or not sources:
         return 0.0
     weight = {t: idf[t] for t in q}
     total = sum(weight.values())
     best = 0.0
-    for s in sources[:COVERAGE_PAPERS]:
+    for s in sources[: tuning.COVERAGE_PAPERS]:
         passage = passages.get(s.paper_id)
         if passage is None:
             continue
@@ -130,7 +155,7 @@ def coverage(question: str, sources: list[Source], passages: dict[str, "Passage"
     return best
 
 
-def strength(question: str, sources: list[Source], passages: dict[str, "Passage"], idf: dict[str, float]) -> float:
+def strength(question: str, sources: list[Source], passages: dict[str, "Passage"], idf: TermIDF) -> float:
     """How well the collection answers the question: mean of best sentence relevance and question coverage."""
     best = max((relevance(e.similarity, e.overlap) for s in sources for e in s.evidence), default=0.0)
     return (best + coverage(question, sources, passages, idf)) / 2

@@ -19,6 +19,7 @@ class Filters:
     author: str | None = None  # case-insensitive substring of any author name
     categories: list[str] = field(default_factory=list)  # any of these arXiv categories
     paper_ids: list[str] = field(default_factory=list)  # restrict to these papers (follow-up questions)
+    exclude_ids: list[str] = field(default_factory=list)  # never these papers (abstention calibration)
     phrase: str | None = None  # the words of the question a year filter came from
 
     @classmethod
@@ -46,6 +47,7 @@ class Filters:
             author=validate.text_filter("author", value.get("author")),
             categories=validate.string_list("categories", value.get("categories")),
             paper_ids=validate.string_list("paper_ids", value.get("paper_ids")),
+            exclude_ids=validate.string_list("exclude_ids", value.get("exclude_ids")),
             phrase=value.get("phrase") if isinstance(value.get("phrase"), str) else None,
         )
         validate.year_range(out.year_from, out.year_to)
@@ -53,7 +55,8 @@ class Filters:
 
     @property
     def empty(self) -> bool:
-        return not (self.year_from or self.year_to or self.title or self.author or self.categories or self.paper_ids)
+        return not (self.year_from or self.year_to or self.title or self.author or self.categories or self.paper_ids
+                    or self.exclude_ids)
 
     def merged(self, other: "Filters") -> "Filters":
         """These filters, with gaps filled from `other` (explicit filters beat ones read from the question)."""
@@ -63,6 +66,7 @@ class Filters:
                 setattr(out, k, getattr(other, k))
         out.categories = self.categories or other.categories
         out.paper_ids = self.paper_ids or other.paper_ids
+        out.exclude_ids = self.exclude_ids or other.exclude_ids
         return out
 
     def to_dict(self) -> dict[str, Any]:

@@ -121,3 +121,40 @@ def resolve(question: str, history: Sequence[Turn]) -> Resolution:
     if not own_topic or _CONTINUATION.search(question):
         return Resolution(carried, [], "previous topic")
     return Resolution(question)
+
+
+# Words that point back at an earlier answer ("its results", "the second paper", "[2]"), and words that say
+# nothing about a topic. A question made only of these has nothing to search for unless there is an earlier
+# answer to refer to.
+_REFERS = re.compile(
+    r"\b(?:it|its|itself|this|that|these|those|they|them|their|theirs|the authors?|first|second|third|fourth|"
+    r"fifth|last|latter|former|1st|2nd|3rd|4th|5th|ones?)\b|"
+    r"\b(?:paper|source|citation|reference|number)\s*#?\s*\d{1,2}\b|\[\d{1,2}\]",
+    re.I,
+)
+_TOPICLESS_WORDS = (
+    "what were are is the result results finding findings find found tell me more about explain detail details "
+    "method methods approach approaches how does do did work works main contribution contributions performance "
+    "evaluation evaluate evaluated dataset datasets limitation limitations compare comparison show shows use uses "
+    "used paper papers study studies article articles summary summarize summarise key idea ideas"
+)
+
+
+@lru_cache(maxsize=1)
+def _topicless() -> frozenset[str]:
+    return frozenset(term_set(_TOPICLESS_WORDS))
+
+
+def has_topic(question: str) -> bool:
+    """Whether the question names something to search for beyond references to an earlier answer."""
+    return bool(term_set(_REFERS.sub(" ", question)) - _topicless())
+
+
+def clarification(question: str, history: Sequence[Any] | None, example_title: str | None = None) -> str | None:
+    """A question back to the user when theirs refers to an earlier answer that does not exist ("What were its
+    results?" in a new conversation); None when the question can be searched."""
+    if history or has_topic(question):
+        return None
+    example = f"“What are the results of {example_title or '<title>'}?”"
+    return ("Which paper do you mean? This conversation has no earlier answer to refer to. Name the paper or its "
+            f"topic in the question, for example {example}")

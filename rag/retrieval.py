@@ -35,7 +35,7 @@ def rrf(rankings: Sequence[list[tuple[str, float]]], k: int) -> list[tuple[str, 
 
 def coverage_scores(
     question_terms: set[str], paper_terms: dict[str, frozenset[str]], idf: dict[str, float]
-) -> dict[str, float]:
+) -> dict[str, float]:  # question_terms: TermIDF.question_terms(question)
     """IDF-weighted share of the question's terms each paper contains (a term no paper has weighs the most)."""
     weight = {t: idf[t] for t in question_terms}
     total = sum(weight.values())
@@ -65,7 +65,8 @@ def retrieve(
         fused = lexical
     else:
         candidates = list(dict.fromkeys([pid for pid, _ in dense] + [pid for pid, _ in lexical]))
-        cov = coverage_scores(set(q_terms), library.paper_terms(candidates), library.idf(q_terms))
+        idf = library.idf(q_terms)
+        cov = coverage_scores(idf.question_terms(query), library.paper_terms(candidates), idf)
         by_coverage = sorted(((pid, cov.get(pid, 0.0)) for pid in candidates), key=lambda x: -x[1])
         fused = rrf([dense, lexical, by_coverage], settings.rrf_k)
     fused = identifiers_first(library, query, fused, n, filters)

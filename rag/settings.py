@@ -15,6 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from rag import tuning
 from rag.errors import ConfigError
 
 ENV_PREFIX = "PAPERRAG_"
@@ -90,15 +91,18 @@ class IngestSettings(_Section):
 class RetrievalSettings(_Section):
     mode: Literal["hybrid", "dense", "bm25"] = Field("hybrid", description="Retriever used by ask().")
     top_k: int = Field(5, ge=1, le=100, description="Papers returned as sources.")
-    candidates: int = Field(40, ge=1, le=1000, description="Papers fetched from each retriever before fusion.")
+    candidates: int = Field(
+        tuning.CANDIDATES, ge=1, le=1000, description="Papers fetched from each retriever before fusion."
+    )
     max_question_chars: int = Field(
         2000, ge=20, le=100_000, description="Longest question accepted (a paragraph; longer is refused)."
     )
-    rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant (60, as in Cormack et al. 2009).")
-    # Calibrated with `paperrag eval` on the gold set: unanswerable questions reach at most 0.347, answerable
-    # ones at least 0.419; 0.38 is the middle of that gap.
+    rrf_k: int = Field(
+        tuning.RRF_K, ge=1, description="Reciprocal rank fusion constant (60, as in Cormack et al. 2009)."
+    )
+    # How the default was chosen, and on which data: rag/tuning.py ABSTAIN_THRESHOLD.
     abstain_threshold: float = Field(
-        0.38,
+        tuning.ABSTAIN_THRESHOLD,
         ge=0.0,
         le=1.0,
         description="Below this evidence strength (answer.evidence_strength) the answer is 'not found'.",

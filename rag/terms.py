@@ -48,6 +48,33 @@ def words(text: str) -> list[str]:
     return out
 
 
+def joined_compounds(text: str) -> set[str]:
+    """The index terms that are only the joined form of a hyphenated or dotted compound ("non-communicable" ->
+    "noncommunic"). A paper writing "non communicable" lacks them, so statistics over a question's terms drop
+    such a term when the collection does not have it (its parts carry the meaning)."""
+    stop = _stopwords()
+    out = set()
+    for w in _WORD.findall(text.lower()):
+        if ("-" in w or "." in w) and not re.fullmatch(r"[\d.]+", w):
+            joined = w.replace("-", "").replace(".", "")
+            if joined not in stop:
+                out.add(_stem(joined))
+    return out
+
+
+class TermIDF(dict):
+    """IDF of some terms in the collection (term -> idf), knowing which of them no paper contains."""
+
+    def __init__(self, values: dict[str, float], unseen: Iterable[str] = ()):
+        super().__init__(values)
+        self.unseen = frozenset(unseen)
+
+    def question_terms(self, text: str) -> set[str]:
+        """The terms of `text` that statistics should weigh: all, except joined compounds no paper has."""
+        joined = joined_compounds(text)
+        return {t for t in term_set(text) if t not in joined or t not in self.unseen}
+
+
 def terms(text: str) -> list[str]:
     """Index terms: stemmed words without stopwords (keeps duplicates, for BM25 term frequency)."""
     stop = _stopwords()
@@ -97,9 +124,18 @@ def _is_identifier(token: str) -> bool:
     return bool(re.search(r"[a-z][A-Z]", token))
 
 
+def _core(token: str) -> str:
+    """A compound's naming part: "T1-weighted" names T1 (a weighting of it), "Mamba-2" is a name as a whole."""
+    parts = re.split(r"[-.]", token)
+    if len(parts) > 1 and any(p.isalpha() and p.islower() and len(p) >= 4 for p in parts):
+        return "-".join(p for p in parts if not (p.isalpha() and p.islower() and len(p) >= 4))
+    return token
+
+
 def identifiers(text: str) -> list[str]:
     """The identifiers written in `text`, in order, without repeats."""
-    return list(dict.fromkeys(t for t in _TOKEN.findall(text) if _is_identifier(t)))
+    found = (_core(t) for t in _TOKEN.findall(text))
+    return list(dict.fromkeys(t for t in found if t and _is_identifier(t)))
 
 
 def identifier_term(identifier: str) -> str:

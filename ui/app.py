@@ -1,81 +1,40 @@
-"""The Gradio app: wiring only. Answers come from `Engine.ask_stream`, text and cards from ui/render.py.
+"""The Gradio app: wiring only. Answers come from `Engine.ask_stream`, text and cards from ui/render.py, the
+conversation's bookkeeping from ui/session.py, exports and explanations from rag/.
 
 `create_app(engine)` builds the Blocks without launching them, so tests build it around their own engine;
 `serve()` is what `paperrag serve` runs.
+
+Errors a user can act on appear as a toast (gr.Warning) and, in the chat, as a short notice: never as the red
+overlays Gradio puts over every output of an event that raised. Only the `/ask` API endpoint raises gr.Error, so
+that API clients get an exception.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import socket
+import tempfile
+import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterator
 
 from rag.errors import ConfigError, PaperRAGError, UsageError
-from ui.render import (
-    answer_markdown,
-    example_questions,
-    ingest_summary_markdown,
-    source_cards_html,
-    stats_markdown,
-)
+from ui import render, session
+from ui.assets import CSS, HEAD
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+PAGE_SIZE = 25  # papers per page of the collection view
+EXPORT_ROOT = Path(tempfile.gettempdir()) / "paperrag-exports"
 
-CSS = """
-.cards { display: flex; flex-direction: column; gap: 10px; }
-.cards.empty { color: var(--body-text-color-subdued); font-style: italic; padding: 8px; }
-.turn-head { font-size: 0.8em; text-transform: uppercase; letter-spacing: .05em; color: var(--body-text-color-subdued);
-             margin-top: 6px; }
-.card { border: 1px solid var(--border-color-primary); border-radius: 10px; padding: 10px 12px;
-        background: var(--block-background-fill); transition: box-shadow .2s, border-color .2s; }
-.card.active { border-color: var(--color-accent); box-shadow: 0 0 0 3px var(--color-accent-soft); }
-.card.active mark { background: #ffd54f; }
-.card-head { display: flex; gap: 8px; align-items: baseline; font-weight: 600; }
-.card .num { background: var(--color-accent); color: white; border-radius: 6px; padding: 0 7px; font-size: .85em; }
-.card .meta { font-size: .85em; color: var(--body-text-color-subdued); margin: 4px 0 6px; }
-.card .evidence { font-size: .92em; line-height: 1.45; }
-.card mark { background: #fff3b0; color: inherit; padding: 1px 2px; border-radius: 3px; }
-.notice { padding: 8px 10px; border-radius: 8px; background: var(--block-background-fill); }
-.others summary { cursor: pointer; color: var(--body-text-color-subdued); font-size: .9em; }
-a.cite { font-weight: 600; text-decoration: none; margin-left: 1px; }
-.unsupported { color: #b3261e; font-size: .85em; }
-#stats { font-size: .9em; }
-"""
-
-# Clicking a marker [n] in an answer highlights card n of that answer and scrolls it into view.
-HEAD = """
-<script>
-document.addEventListener('click', (event) => {
-  const link = event.target.closest('a[href^="#cite-"]');
-  if (!link) return;
-  event.preventDefault();
-  const id = link.getAttribute('href').slice(1);
-  document.querySelectorAll('.card.active').forEach((c) => c.classList.remove('active'));
-  const card = document.getElementById(id);
-  if (card) { card.classList.add('active'); card.scrollIntoView({behavior: 'smooth', block: 'nearest'}); }
-});
-</script>
-"""
-
-
-def conversation_cards(answers: list[dict[str, Any]]) -> str:
-    """Cards of every answer so far, newest first, so markers of earlier answers still find their card."""
-    if not answers:
-        return source_cards_html(None, 0)
-    blocks = []
-    for turn in range(len(answers) - 1, -1, -1):
-        head = f'<div class="turn-head">Answer {turn + 1}: {answers[turn]["question"][:80]}</div>'
-        blocks.append(head + source_cards_html(answers[turn], turn))
-    return "".join(blocks)
-
-
-def _filters(year_from: Any, year_to: Any) -> dict[str, int]:
-    out = {}
-    if year_from:
-        out["year_from"] = int(year_from)
-    if year_to:
-        out["year_to"] = int(year_to)
-    return out
+# The chat's display options, shared with the browser test that renders every answer shape in the same component.
+CHATBOT_OPTIONS: dict[str, Any] = {
+    "buttons": [],  # no raw-content copy button: each answer carries its own Copy (plain text with references)
+    "latex_delimiters": [],  # "$$" in an abstract is text
+    "sanitize_html": True,
+    "feedback_options": None,
+}
 
 
 def create_app(engine: Any) -> Any:
@@ -83,37 +42,98 @@ def create_app(engine: Any) -> Any:
     import gradio as gr
 
     from ingest.readers import SUPPORTED_EXTENSIONS
-    from rag.generators import BACKENDS
+    from rag.generators.availability import available_backends
+    from ui.uploads import check_uploads, ingest_files
 
     settings = engine.settings
     store_stats = engine.library.stats()
     papers = engine.library.recent(limit=50) if store_stats["papers"] else []
+    example_title = render.clip(papers[0]["title"], 60) if papers else None
+    writers = available_backends(settings)
+    writer = settings.generator.backend if settings.generator.backend in writers else "extractive"
+    upload_dirs = [str(Path(gr.utils.get_upload_folder()).resolve()), gr.utils.get_upload_folder()]
 
-    def respond(message: str, chat: list, answers: list, year_from, year_to, mode, top_k, generator) -> Iterator:
+    # Toasts render their message as HTML: what they say goes through quote() like everything else on the page.
+    def warn(message: str) -> None:
+        gr.Warning(render.quote(message))
+
+    def inform(message: str) -> None:
+        gr.Info(render.quote(message))
+
+    # ----- asking --------------------------------------------------------------------------------------------
+    def respond(message, chat, exchanges, year_from, year_to, author, title, mode, top_k, generator) -> Iterator:
         message = (message or "").strip()
         if not message:
-            raise gr.Error("Type a question about the papers first.")
-        turn = len(answers)
-        chat = chat + [{"role": "user", "content": message}, {"role": "assistant", "content": "…"}]
-        yield chat, answers, gr.skip(), ""
-        partial = ""
-        answer = None
+            warn("Type a question about the papers first.")
+            yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return
+        chat, exchanges = list(chat or []), list(exchanges or [])
+        turn = len(exchanges)
+        exchanges = exchanges + [{"question": message, "answer": None}]
+        chat = chat + [{"role": "user", "content": render.user_message(message)}]
+        ask_back = session.clarification(message, exchanges[:-1], example_title)
+        if ask_back:
+            chat.append({"role": "assistant", "content": render.notice_message(ask_back, "clarify")})
+            yield chat, exchanges, render.conversation_cards(exchanges), "", gr.skip(), gr.skip()
+            return
+        filters, notes = session.search_filters(year_from, year_to, author, title)
+        for note in notes:
+            inform(note)
+        chat.append({"role": "assistant", "content": "…"})
+        yield chat, exchanges, gr.skip(), "", gr.skip(), gr.skip()
+        partial, answer = "", None
         try:
             for item in engine.ask_stream(
-                message, history=answers, filters=_filters(year_from, year_to), top_k=int(top_k), mode=mode,
+                message, history=session.answered(exchanges[:-1]), filters=filters, top_k=int(top_k), mode=mode,
                 generator=generator,
             ):
                 if isinstance(item, str):
                     partial += item
-                    chat[-1] = {"role": "assistant", "content": partial}
-                    yield chat, answers, gr.skip(), ""
+                    chat[-1] = {"role": "assistant", "content": render.partial_message(partial)}
+                    yield chat, exchanges, gr.skip(), gr.skip(), gr.skip(), gr.skip()
                 else:
                     answer = item.to_dict()
         except PaperRAGError as e:
-            raise gr.Error(str(e)) from None
-        chat[-1] = {"role": "assistant", "content": answer_markdown(answer, turn)}
-        answers = answers + [answer]
-        yield chat, answers, conversation_cards(answers), ""
+            warn(str(e))
+            chat[-1] = {"role": "assistant", "content": render.notice_message(f"Could not answer: {e}", "error")}
+            yield chat, exchanges, gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return
+        exchanges[-1] = {"question": message, "answer": answer}
+        chat[-1] = {"role": "assistant", "content": render.answer_markdown(answer, turn, notes)}
+        md_file, bib_file = _export_files(exchanges)
+        yield chat, exchanges, render.conversation_cards(exchanges), gr.skip(), md_file, bib_file
+
+    def retry(chat, exchanges, *search) -> Iterator:
+        chat, exchanges, question = session.drop_last(list(chat or []), list(exchanges or []))
+        if question is None:
+            yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return
+        yield from respond(question, chat, exchanges, *search)
+
+    def stopped(chat, exchanges):
+        chat = list(chat or [])
+        if chat and chat[-1].get("role") == "assistant" and exchanges and not exchanges[-1].get("answer"):
+            text = session.message_text(chat[-1].get("content"))
+            chat[-1] = {"role": "assistant", "content": render.with_note(text, "Stopped. Retry (↻) asks again.")}
+        return chat, gr.update(visible=True), gr.update(visible=False)
+
+    def _export_files(exchanges) -> tuple[Any, Any]:
+        from rag.export import bibtex, conversation_markdown
+
+        answers = session.answered(exchanges)
+        if not answers:
+            return gr.update(value=None, interactive=False), gr.update(value=None, interactive=False)
+        folder = _export_folder()
+        md = folder / "paperrag-conversation.md"
+        md.write_text(conversation_markdown(answers, created=datetime.now().strftime("%Y-%m-%d %H:%M")), "utf-8")
+        bib_text = bibtex(answers)
+        bib = folder / "paperrag-references.bib"
+        bib.write_text(bib_text, "utf-8")
+        return gr.update(value=str(md), interactive=True), gr.update(value=str(bib), interactive=bool(bib_text))
+
+    def new_chat():
+        none = gr.update(value=None, interactive=False)
+        return [], [], render.conversation_cards([]), "", none, none
 
     def ask_api(
         question: str,
@@ -124,92 +144,201 @@ def create_app(engine: Any) -> Any:
         generator: str = settings.generator.backend,
         history: list[dict] | None = None,
     ) -> dict:
-        """Answer one question; returns the Answer dict (the `paperrag ask --json` schema)."""
+        """Answer one question; returns the Answer dict (the `paperrag ask --json` schema). Every argument is
+        checked by the engine, and a bad one is one line saying what is wrong and the bound."""
+        filters = {k: v for k, v in (("year_from", year_from), ("year_to", year_to)) if v not in (None, "")}
         try:
             return engine.ask(
-                question, history=history or [], filters=_filters(year_from, year_to), top_k=int(top_k),
-                mode=mode, generator=generator,
+                question, history=history, filters=filters, top_k=top_k, mode=mode, generator=generator,
             ).to_dict()
         except PaperRAGError as e:
             raise gr.Error(str(e)) from None
 
-    def upload(files: list | None, progress=gr.Progress(track_tqdm=True)) -> tuple[str, str]:
-        from ingest.pipeline import Ingestor
+    def refresh_writers(current):
+        choices = available_backends(settings)
+        return gr.update(choices=choices, value=current if current in choices else "extractive")
 
-        if not files:
-            raise gr.Error("Choose one or more listing files first.")
-        upload_root = Path(gr.utils.get_upload_folder()).resolve()
-        paths = []
-        for f in files:
-            path = Path(f if isinstance(f, str) else f.name).resolve()
-            if upload_root not in path.parents:  # only files Gradio itself received, never a path a client names
-                raise gr.Error(f"{path.name}: not an uploaded file.")
-            if path.suffix.lower() not in SUPPORTED_EXTENSIONS:
-                raise gr.Error(f"{path.name}: unsupported file type; use one of {', '.join(sorted(SUPPORTED_EXTENSIONS))}.")
-            size_mb = path.stat().st_size / 1e6
-            if size_mb > settings.ui.max_upload_mb:
-                raise gr.Error(f"{path.name}: {size_mb:.1f} MB is over the {settings.ui.max_upload_mb:g} MB upload limit.")
-            paths.append(path)
+    # ----- the collection ----------------------------------------------------------------------------------
+    def browse(text, page):
+        page = max(0, int(page or 0))
         try:
-            report = Ingestor(settings, embedder=engine.embedder, library=engine.library).run(paths, progress=True)
+            rows, total = engine.library.browse(text or "", limit=PAGE_SIZE, offset=page * PAGE_SIZE)
         except PaperRAGError as e:
-            raise gr.Error(str(e)) from None
-        if not report.ok:
-            gr.Warning("Some files could not be read: " + "; ".join(str(e) for e in report.file_errors))
-        return ingest_summary_markdown(report.to_dict()), stats_markdown(engine.library.stats())
+            warn(str(e))
+            return gr.skip(), gr.skip()
+        if page and not rows and total:
+            page = (total - 1) // PAGE_SIZE
+            rows, total = engine.library.browse(text or "", limit=PAGE_SIZE, offset=page * PAGE_SIZE)
+        return render.papers_table_html(rows, total, page * PAGE_SIZE, text or ""), page
 
-    def new_chat() -> tuple[list, list, str, str]:
-        return [], [], conversation_cards([]), ""
+    def search_collection(text):
+        return browse(text, 0)
 
+    def turn_page(text, page, step):
+        return browse(text, int(page or 0) + step)
+
+    def collection_views(text):
+        stats = engine.library.stats()
+        table, page = browse(text, 0)
+        return render.stats_markdown(stats), render.collection_overview_html(stats), table, page
+
+    def upload(files, uploads, text, progress=gr.Progress(track_tqdm=True)):
+        uploads = list(uploads or [])
+        skip = (gr.skip(),) * 7
+        try:
+            names = [f if isinstance(f, str) else f.name for f in files or []]
+            paths = check_uploads(names, upload_dirs[0], settings.ui.max_upload_mb, SUPPORTED_EXTENSIONS)
+            result = ingest_files(engine, paths)
+        except PaperRAGError as e:
+            warn(render.upload_problem(str(e), upload_dirs))
+            return skip
+        if result.problems:
+            warn("Some files could not be read: " + "; ".join(render.upload_problem(p) for p in result.problems))
+        if result.added_ids:
+            when = datetime.now().strftime("%H:%M")
+            label = render.upload_label([p.name for p in paths], len(result.added_ids), when)
+            uploads.append({"label": label, "paper_ids": result.added_ids})
+        summary = render.ingest_summary_markdown(result.report, result.problems, upload_dirs)
+        stats_md, overview, table, page = collection_views(text)
+        choices = [u["label"] for u in uploads]
+        return (summary, stats_md, overview, table, page, uploads,
+                gr.update(choices=choices, value=choices[-1] if choices else None))
+
+    def remove_upload(label, uploads, text):
+        uploads = list(uploads or [])
+        entry = next((u for u in uploads if u["label"] == label), None)
+        if entry is None:
+            warn("Choose an upload of this session to remove its papers.")
+            return (gr.skip(),) * 7
+        try:
+            engine.library.remove(entry["paper_ids"])
+        except PaperRAGError as e:
+            warn(str(e))
+            return (gr.skip(),) * 7
+        uploads.remove(entry)
+        n = len(entry["paper_ids"])
+        inform(f"Removed the {n} paper{'s' if n != 1 else ''} that upload added.")
+        stats_md, overview, table, page = collection_views(text)
+        choices = [u["label"] for u in uploads]
+        return (stats_md, overview, table, page, uploads,
+                gr.update(choices=choices, value=choices[-1] if choices else None),
+                f"Removed {n} paper{'s' if n != 1 else ''}.")
+
+    # ----- layout ------------------------------------------------------------------------------------------
     with gr.Blocks(title="PaperRAG") as app:
         gr.Markdown("## PaperRAG — ask the papers\nAnswers come only from the abstracts in the collection; "
                     "every claim is cited. Click a marker like [1] to see its evidence.")
-        stats_md = gr.Markdown(stats_markdown(store_stats), elem_id="stats")
-        answers = gr.State([])
+        stats_md = gr.Markdown(render.stats_markdown(store_stats), elem_id="stats")
+        exchanges = gr.State([])
+        uploads = gr.State([])
+        page = gr.State(0)
         with gr.Row(equal_height=False):
-            with gr.Column(scale=3):
+            with gr.Column(scale=3, min_width=320):
                 chat = gr.Chatbot(
-                    label="Conversation", height=520, elem_id="chat", buttons=["copy"],
+                    label="Conversation", show_label=False, height=520, elem_id="chat",
                     placeholder="Ask about methods, results, datasets… e.g. *What makes hypernetworks hard to train?*",
-                    feedback_options=None,
+                    **CHATBOT_OPTIONS,
                 )
-                with gr.Row():
+                with gr.Row(elem_id="ask-row"):
                     question = gr.Textbox(
                         placeholder="Ask a question about the papers", show_label=False, scale=5, elem_id="question",
-                        autofocus=True, submit_btn=False,
+                        autofocus=True, submit_btn=False, max_lines=6, min_width=120,
                     )
-                    send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
+                    send = gr.Button("Ask", variant="primary", scale=0, min_width=76, elem_id="ask")
+                    stop = gr.Button("Stop", variant="stop", scale=0, min_width=76, elem_id="stop", visible=False)
                 with gr.Row():
                     clear = gr.Button("New chat", size="sm", elem_id="new-chat")
-                gr.Examples(examples=[[q] for q in example_questions(papers)], inputs=[question],
+                    export_md = gr.DownloadButton("Export Markdown", size="sm", elem_id="export-md", interactive=False)
+                    export_bib = gr.DownloadButton("Export BibTeX", size="sm", elem_id="export-bib", interactive=False)
+                gr.Examples(examples=[[q] for q in render.example_questions(papers)], inputs=[question],
                             label="Try one of these")
-            with gr.Column(scale=2):
+            with gr.Column(scale=2, min_width=300):
                 gr.Markdown("### Cited papers")
-                cards = gr.HTML(conversation_cards([]), elem_id="cards")
+                cards = gr.HTML(render.conversation_cards([]), elem_id="cards")
         with gr.Accordion("Search settings", open=False):
             with gr.Row():
-                year_from = gr.Number(label="Year from", precision=0, value=None)
-                year_to = gr.Number(label="Year to", precision=0, value=None)
-                mode = gr.Radio(["hybrid", "dense", "bm25"], value=settings.retrieval.mode, label="Retrieval")
+                years = ["any", *(str(y) for y in sorted(store_stats.get("years") or {}, reverse=True))]
+                year_from = gr.Dropdown(years, value="any", label="Year from", allow_custom_value=True,
+                                        elem_id="year-from")
+                year_to = gr.Dropdown(years, value="any", label="Year to", allow_custom_value=True, elem_id="year-to")
+                author = gr.Textbox(label="Author contains", placeholder="any author")
+                title = gr.Textbox(label="Title contains", placeholder="any title")
+            with gr.Row():
+                mode = gr.Radio(["hybrid", "dense", "bm25"], value=settings.retrieval.mode, label="Retrieval",
+                                info="hybrid: meaning and keywords together")
                 top_k = gr.Slider(1, 20, value=settings.retrieval.top_k, step=1, label="Papers to retrieve")
-                generator = gr.Dropdown(list(BACKENDS), value=settings.generator.backend, label="Answer writer")
-        with gr.Accordion("Add papers to the collection", open=False):
+                generator = gr.Dropdown(writers, value=writer, label="Answer writer", elem_id="writer",
+                                        info="Only the writers that can run on this machine are listed.")
+        with gr.Accordion("Collection", open=False, elem_id="collection"):
+            overview = gr.HTML(render.collection_overview_html(store_stats), elem_id="collection-overview")
+            with gr.Row():
+                find = gr.Textbox(placeholder="Search titles, abstracts and authors", show_label=False, scale=4,
+                                  elem_id="collection-search")
+                find_btn = gr.Button("Search", scale=1, min_width=80, elem_id="collection-find")
+            papers_html = gr.HTML(elem_id="collection-papers")
+            with gr.Row():
+                prev_btn = gr.Button("← Previous", size="sm", elem_id="collection-prev")
+                next_btn = gr.Button("Next →", size="sm", elem_id="collection-next")
+        with gr.Accordion("Add or remove papers", open=False, elem_id="manage"):
             files = gr.File(
                 label="Listing files (Daily Papers text, arXiv Atom XML, arXiv snapshot JSONL, JSONL/CSV, BibTeX)",
                 file_count="multiple", file_types=sorted(SUPPORTED_EXTENSIONS), elem_id="upload",
             )
             add = gr.Button("Add to collection", elem_id="add")
-            summary = gr.Markdown()
+            summary = gr.Markdown(elem_id="upload-summary")
+            with gr.Row():
+                upload_pick = gr.Dropdown([], label="Uploaded in this session", elem_id="upload-pick", scale=3)
+                remove = gr.Button("Remove the papers it added", variant="stop", scale=1, elem_id="remove-upload")
+            removed = gr.Markdown(elem_id="remove-status")
 
-        inputs = [question, chat, answers, year_from, year_to, mode, top_k, generator]
-        outputs = [chat, answers, cards, question]
-        send.click(respond, inputs, outputs, api_name="chat")
-        question.submit(respond, inputs, outputs, api_visibility="private")
-        clear.click(new_chat, None, [chat, answers, cards, question], api_name="new_chat")
-        add.click(upload, [files], [summary, stats_md], api_name="upload")
+        # ----- events ------------------------------------------------------------------------------------
+        search = [year_from, year_to, author, title, mode, top_k, generator]
+        outputs = [chat, exchanges, cards, question, export_md, export_bib]
+        busy = lambda: (gr.update(visible=False), gr.update(visible=True))  # noqa: E731
+        idle = lambda: (gr.update(visible=True), gr.update(visible=False))  # noqa: E731
+        running = []
+        for trigger, fn, inputs, extra in (
+            (send.click, respond, [question, chat, exchanges, *search], {"api_name": "chat"}),
+            (question.submit, respond, [question, chat, exchanges, *search], {"api_visibility": "private"}),
+            (chat.retry, retry, [chat, exchanges, *search], {"api_visibility": "private"}),
+        ):
+            event = trigger(busy, None, [send, stop], queue=False, api_visibility="private", show_progress="hidden")
+            event = event.then(fn, inputs, outputs, show_progress="minimal", **extra)
+            event.then(idle, None, [send, stop], queue=False, api_visibility="private", show_progress="hidden")
+            running.append(event)
+        stop.click(stopped, [chat, exchanges], [chat, send, stop], cancels=running, api_visibility="private",
+                   queue=False)
+        clear.click(new_chat, None, outputs, cancels=running, api_name="new_chat").then(
+            idle, None, [send, stop], queue=False, api_visibility="private")
+        chat.clear(new_chat, None, outputs, cancels=running, api_visibility="private").then(
+            idle, None, [send, stop], queue=False, api_visibility="private")
+
+        find.submit(search_collection, [find], [papers_html, page], api_visibility="private")
+        find_btn.click(search_collection, [find], [papers_html, page], api_name="browse")
+        prev_btn.click(lambda t, p: turn_page(t, p, -1), [find, page], [papers_html, page], api_visibility="private")
+        next_btn.click(lambda t, p: turn_page(t, p, 1), [find, page], [papers_html, page], api_visibility="private")
+        add.click(upload, [files, uploads, find],
+                  [summary, stats_md, overview, papers_html, page, uploads, upload_pick], api_name="upload")
+        remove.click(remove_upload, [upload_pick, uploads, find],
+                     [stats_md, overview, papers_html, page, uploads, upload_pick, removed], api_name="remove_upload")
+        app.load(refresh_writers, [generator], [generator], api_visibility="private", show_progress="hidden")
+        app.load(search_collection, [find], [papers_html, page], api_visibility="private", show_progress="hidden")
         gr.api(ask_api, api_name="ask")
     app.queue(default_concurrency_limit=settings.ui.concurrency_limit)
     return app
+
+
+def _export_folder() -> Path:
+    """A fresh folder for one export (the files keep their plain names); exports older than an hour are removed."""
+    EXPORT_ROOT.mkdir(parents=True, exist_ok=True)
+    now = time.time()
+    for old in EXPORT_ROOT.iterdir():
+        try:
+            if now - old.stat().st_mtime > 3600:
+                shutil.rmtree(old, ignore_errors=True)
+        except OSError:
+            pass
+    return Path(tempfile.mkdtemp(dir=EXPORT_ROOT))
 
 
 def launch_options(settings: Any) -> dict[str, Any]:
@@ -247,22 +376,63 @@ def launch_options(settings: Any) -> dict[str, Any]:
     }
 
 
+def port_in_use(host: str, port: int) -> bool:
+    """Whether something already listens on host:port (binding as the web server will: address reuse on, so a
+    port left in TIME_WAIT by a previous run still counts as free)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def port_message(host: str, port: int) -> str:
+    return (f"port {port} on {host} is already in use (another PaperRAG, or another program): stop it, or pick "
+            f"another port with `paperrag serve --port N` (or `make run PORT=N`).")
+
+
+def bypass_proxy_for_loopback() -> None:
+    """Gradio checks its own URL at start-up over HTTP; an HTTP(S)_PROXY in the environment must not get it."""
+    for var in ("NO_PROXY", "no_proxy"):
+        hosts = [h.strip() for h in os.environ.get(var, "").split(",") if h.strip()]
+        os.environ[var] = ",".join(hosts + [h for h in ("127.0.0.1", "localhost", "::1") if h not in hosts])
+
+
 def serve(settings: Any, *, ingest_if_empty: bool = True, open_browser: bool = False) -> None:
-    """Ingest the bundled corpus when the index is empty, warm the engine, and serve until interrupted."""
+    """Ingest the bundled corpus when the index is empty, warm the engine, and serve until interrupted. Each
+    phase says what it is doing; a port in use is one line naming the port and how to choose another."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    bypass_proxy_for_loopback()
+    host, port = settings.ui.host, settings.ui.port
+    options = launch_options(settings)  # refuse unsafe binds before any heavy work
+    if port_in_use(host, port):
+        raise UsageError(port_message(host, port))
     from rag.engine import Engine
 
-    options = launch_options(settings)  # refuse unsafe binds before any heavy work
+    say = lambda text: print(text, flush=True)  # noqa: E731
     engine = Engine(settings)
+    say(f"Opening the index at {engine.library.location} …")
     if ingest_if_empty and engine.library.count() == 0:
         from ingest.pipeline import Ingestor
 
         if not settings.ingest.default_paths:
             raise UsageError("the index is empty and no ingest.default_paths are configured: run `paperrag ingest PATH`.")
-        print("The index is empty: ingesting " + ", ".join(str(p) for p in settings.ingest.default_paths))
+        say("The index is empty: ingesting " + ", ".join(str(p) for p in settings.ingest.default_paths))
+        say("Loading the embedding model (the first run exports it to ONNX, which takes up to a minute) …")
         report = Ingestor(settings, embedder=engine.embedder, library=engine.library).run(None)
-        print(report.summary())
+        say(report.summary())
+    else:
+        say("Loading the embedding model (the first run exports it to ONNX, which takes up to a minute) …")
     engine.warm_up()
+    say("Building the chat page (and checking which answer writers can run) …")
     app = create_app(engine)
-    print(f"PaperRAG is serving on http://{settings.ui.host}:{settings.ui.port}/ (Ctrl-C stops it)")
-    app.launch(inbrowser=open_browser, **options)
+    say(f"Starting the web server on {host}:{port} …")
+    try:
+        app.launch(inbrowser=open_browser, prevent_thread_lock=True, quiet=True, **options)
+    except OSError:
+        raise UsageError(port_message(host, port)) from None
+    say(f"PaperRAG is serving on http://{host}:{port}/ (Ctrl-C stops it)")
+    app.block_thread()

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
+from rag import tuning
 from rag.errors import EmptyIndexError, ModelMismatchError, PaperRAGError, StoreError
 from rag.filters import Filters
 from rag.library.changes import HORIZON_SECONDS, Change, ChangeLog, new_writer_id
@@ -35,7 +36,7 @@ from rag.library.codec import pack, unpack
 from rag.library.lexical import LexicalDoc, LexicalIndex
 from rag.locks import FileLock
 from rag.settings import Settings
-from rag.terms import term_set
+from rag.terms import TermIDF, term_set
 from rag.text import short_hash
 from rag.types import SCHEMA_VERSION, Paper
 
@@ -375,7 +376,7 @@ class Library:
 
     @_guarded
     def dense(
-        self, vector: "np.ndarray", n: int, filters: Filters, *, sentence_weight: float = 0.5
+        self, vector: "np.ndarray", n: int, filters: Filters, *, sentence_weight: float = tuning.DENSE_SENTENCE_WEIGHT
     ) -> list[tuple[str, float]]:
         """Papers nearest to `vector` within the filters, best first: (paper id, score). The score mixes the
         paper vector's cosine with the best sentence's (`sentence_weight`), so a paper whose matching statement
@@ -484,7 +485,7 @@ class Library:
         return self.lexical.doc_freq(term)
 
     @_guarded
-    def idf(self, question_terms: Sequence[str]) -> dict[str, float]:
+    def idf(self, question_terms: Sequence[str]) -> TermIDF:
         return self.lexical.idf(question_terms)
 
     @_guarded
@@ -571,6 +572,8 @@ def _where(filters: Filters) -> dict[str, Any] | None:
         clauses.append({"year": {"$lte": int(filters.year_to)}})
     if filters.paper_ids:
         clauses.append({"paper_id": {"$in": list(filters.paper_ids)}})
+    if filters.exclude_ids:
+        clauses.append({"paper_id": {"$nin": list(filters.exclude_ids)}})
     if len(filters.categories) == 1:
         clauses.append({"categories": {"$contains": filters.categories[0]}})
     elif filters.categories:

@@ -4,8 +4,8 @@ A writer adds an entry naming the papers it is about to write (state "pending"),
 entry "done". Readers look for entries they have not applied yet (a cheap query on the entry time) and bring
 their lexical index up to date by reading those papers' current records from Chroma, so it does not matter in
 which order entries are applied, or whether a paper changed again since. A pending entry is applied again on
-every look until it is done, or until it is older than STALE_SECONDS (its writer died; what it wrote is whatever
-Chroma now holds). Entries carry unique ids: two writers never collide, whatever their clocks say.
+every look until it is done, or until its writer is known to be gone (a dead process of this machine, or
+STALE_SECONDS of silence): what it wrote is then whatever Chroma holds. Entries carry unique ids: two writers never collide, whatever their clocks say.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import socket
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -29,7 +30,22 @@ _counter = itertools.count()
 
 
 def new_writer_id() -> str:
-    return f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    """host:pid:random, so a reader on the same machine can tell a writer that died from one still writing."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def _writer_gone(writer: str) -> bool:
+    host, _, rest = writer.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return False  # another machine's writer: only time tells (STALE_SECONDS)
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
 @dataclass
@@ -46,8 +62,9 @@ class Change:
         return self.state == "done"
 
     def settled(self, now: float) -> bool:
-        """Nothing more will come of it: done, or its writer is gone."""
-        return self.done or now - self.ts > STALE_SECONDS
+        """Nothing more will come of it: done, or its writer is gone (a process of this machine that no longer
+        runs, or any writer silent for STALE_SECONDS)."""
+        return self.done or now - self.ts > STALE_SECONDS or _writer_gone(self.writer)
 
 
 class ChangeLog:

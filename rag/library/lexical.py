@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from rag.filters import Filters
+from rag.terms import TermIDF
 from rag.terms import terms as analyze
 from rag.types import Paper
 
@@ -37,8 +38,9 @@ class LexicalDoc:
 
 
 def _escape(text: str) -> str:
-    """`text` as a literal inside a tantivy regular expression."""
-    return re.sub(r"([^a-z0-9])", r"\\\1", text.lower())
+    """`text` as a literal inside a tantivy regular expression: its metacharacters escaped, nothing else (in
+    tantivy's syntax an escaped letter or bracket such as `\\<` means something else, or is refused)."""
+    return re.sub(r"([.+*?()|\[\]{}^$#&\-~\\])", r"\\\1", text.lower())
 
 
 def _date_number(date: str | None, year: int | None) -> int:
@@ -158,8 +160,13 @@ class LexicalIndex:
             must.append(Query.regex_query(schema, "title", f".*{_escape(filters.title)}.*"))
         if filters.author:
             must.append(Query.regex_query(schema, "authors", f".*{_escape(filters.author)}.*"))
-        if not must:
+        exclude = Query.term_set_query(schema, "paper_id", list(filters.exclude_ids)) if filters.exclude_ids else None
+        if not must and exclude is None:
             return None
+        if exclude is not None:
+            return Query.boolean_query(
+                [(Occur.Must, q) for q in must or [Query.all_query()]] + [(Occur.MustNot, exclude)]
+            )
         return must[0] if len(must) == 1 else Query.boolean_query([(Occur.Must, q) for q in must])
 
     def _schema_or_load(self) -> Any:
@@ -213,15 +220,17 @@ class LexicalIndex:
     def doc_freq(self, term: str) -> int:
         return int(self.searcher.doc_freq("terms", term))
 
-    def idf(self, query_terms: Iterable[str]) -> dict[str, float]:
+    def idf(self, query_terms: Iterable[str]) -> TermIDF:
         """BM25's inverse document frequency of each term (a term no paper contains gets the largest value)."""
         s = self.searcher
         n = max(int(s.num_docs), 1)
-        out = {}
+        out, unseen = {}, []
         for t in set(query_terms):
             df = int(s.doc_freq("terms", t))
             out[t] = math.log(1 + (n - df + 0.5) / (df + 0.5))
-        return out
+            if not df:
+                unseen.append(t)
+        return TermIDF(out, unseen)
 
     def unseen_idf(self) -> float:
         n = max(int(self.searcher.num_docs), 1)

@@ -23,10 +23,15 @@ COMMANDS = {
     "outside": ("store", ["ask", "Who won the 2018 World Cup?"], None),
     "year_flag": ("store", ["ask", "--year-from", "2024", "Which papers work with satellite imagery?"], None),
     "since": ("store", ["ask", "--json", "Which papers since 2024 work with satellite or orbital imagery?"], None),
-    "chat": ("store", ["chat"], f"{HYPERNET_Q}\nWhat were its results?\n"),  # then EOF
+    "chat": ("store", ["chat", "--export", "session"], f"{HYPERNET_Q}\nWhat were its results?\n"),  # then EOF
+    "explain": ("store", ["ask", "--explain", HYPERNET_Q], None),
+    "clarify": ("store", ["ask", "What were its results?"], None),
     "missing": ("missing", ["ask", HYPERNET_Q], None),
     "empty": ("empty", ["ask", HYPERNET_Q], None),
 }
+
+
+FOLDERS: dict = {}  # where each kind of store lives (filled by `outputs`)
 
 
 @pytest.fixture(scope="module")
@@ -39,6 +44,7 @@ def outputs(tmp_path_factory, embedder) -> dict[str, subprocess.CompletedProcess
     from rag.library import Library
 
     folders = {name: tmp_path_factory.mktemp(f"cli-{name}") for name in ("store", "missing", "empty")}
+    FOLDERS.update(folders)
     ingested = run(folders["store"], "ingest", "--quiet", str(BUNDLED))
     assert ingested.returncode == 0, ingested.stderr
     assert "87 new, 0 updated, 0 unchanged" in ingested.stdout
@@ -135,6 +141,37 @@ def test_asking_without_an_index_says_ingest_first(outputs):
 
 def test_asking_an_empty_index_says_ingest_first(outputs):
     assert "is empty: run `paperrag ingest` first" in one_error_line(result(outputs, "empty", code=1).stderr)
+
+
+def test_ask_explain_says_why_each_paper_was_retrieved(outputs):
+    out = result(outputs, "explain")
+    why = out.stdout.split("\nWhy these papers:\n")[1]
+    assert HYPERNET in why and "hypernetworks" in why.lower()
+    assert re.search(r"\b(1st|first)\b", why), why
+
+
+def test_a_follow_up_with_nothing_to_follow_asks_back(outputs):
+    out = result(outputs, "clarify")
+    assert out.stdout.startswith("Which paper do you mean?")
+
+
+def test_chat_export_and_export_from_saved_answers(outputs, tmp_path):
+    folder, chat_dir = tmp_path, FOLDERS["store"]  # the chat ran in the store folder and wrote its files there
+    md = (chat_dir / "session.md").read_text(encoding="utf-8")
+    assert HYPERNET_Q in md and "What were its results?" in md and "## References" in md
+    assert "@" in (chat_dir / "session.bib").read_text(encoding="utf-8")
+
+    saved = folder / "answers.json"
+    saved.write_text(outputs["json"].stdout + "\n" + outputs["since"].stdout, encoding="utf-8")  # two objects
+    out = subprocess.run([*paperrag_cmd(), "export", str(saved), "--markdown", str(folder / "n.md"), "--bibtex",
+                          str(folder / "r.bib")], capture_output=True, text=True, timeout=120, env=env_for(folder))
+    assert out.returncode == 0, out.stderr
+    notes = (folder / "n.md").read_text(encoding="utf-8")
+    assert HYPERNET in notes and "satellite" in notes.lower()
+    assert (folder / "r.bib").read_text(encoding="utf-8").count("@") >= 2
+    bad = subprocess.run([*paperrag_cmd(), "export", str(saved)], capture_output=True, text=True, timeout=60,
+                         env=env_for(folder))
+    assert bad.returncode == 2 and "--markdown" in one_error_line(bad.stderr)
 
 
 def test_chat_follow_up_cites_the_same_paper(outputs):

@@ -1,5 +1,6 @@
-"""The CI quality gate: the default configuration, evaluated offline on the bundled corpus and the shipped gold
-set, must meet evals/thresholds.yaml. A failure lists every metric outside its bound and by how much."""
+"""The CI quality gate: the default configuration, evaluated offline on every data set of the suite (the gold set
+over the bundled listing, pubmedqa-dev over its abstracts), must meet evals/thresholds.yaml. A failure lists every
+metric outside its bound and by how much."""
 
 from __future__ import annotations
 
@@ -16,19 +17,23 @@ def eval_base(tmp_path_factory):
 
 
 @pytest.mark.slow
-def test_default_configuration_meets_the_thresholds(eval_base, tmp_path, embedder):
-    from evals.harness import run
+def test_default_configuration_meets_the_thresholds_on_every_data_set(eval_base, tmp_path, embedder):
+    """The gold set (held-out half) and pubmedqa-dev, the default variant and the baseline dominance rule."""
+    from evals.gate import check_suite
+    from evals.harness import run_suite
 
     thresholds = load_thresholds()
-    result = run(eval_base, variants=["hybrid"], out=tmp_path / "report", embedder=embedder, progress=False)
-    # the gate is about the default configuration: make sure that is what ran and what the thresholds name
+    result = run_suite(eval_base, variants=["hybrid"], out=tmp_path / "report", embedder=embedder, progress=False)
     default = eval_base.retrieval.mode + (
         "" if eval_base.generator.backend == "extractive" else f"+{eval_base.generator.backend}"
     )
-    assert result.default == default == thresholds["variant"]
-    assert result.summary["items"] >= 80 and result.summary["turns"] >= 90
+    assert set(result.runs) >= set(thresholds["datasets"]) == {"gold", "pubmedqa-dev"}
+    for name, run in result.runs.items():
+        assert run.default == default == thresholds["datasets"][name]["variant"]
+    assert result.runs["gold"].summary["items"] >= 80 and result.runs["pubmedqa-dev"].summary["items"] == 502
+    assert "held-out" in result.runs["gold"].summary["splits"]
 
-    problems = check(result.summary["variants"], thresholds)
+    problems = check_suite({n: r.summary for n, r in result.runs.items()}, thresholds)
     assert problems == [], "quality gate failed (see the report's failing questions):\n  " + "\n  ".join(problems)
 
 
@@ -58,12 +63,26 @@ def test_check_reports_missing_metrics_and_variants():
 
 
 def test_shipped_thresholds_name_the_default_variant_and_known_metrics():
+    from evals.harness import load_suite
     from evals.report import TABLE_METRICS
     from rag.settings import load_settings
 
     shipped = load_settings(ROOT / "config.yaml")
     t = load_thresholds()
-    assert shipped.generator.backend == "extractive" and t["variant"] == shipped.retrieval.mode
-    assert t["min"] and all(0 < v <= 1 for v in t["min"].values())
-    assert all(0 <= v < 1 for v in t["max"].values())
-    assert set(t["min"]) | set(t["max"]) <= set(TABLE_METRICS), "a threshold names a metric the report lacks"
+    assert set(t["datasets"]) <= {s.name for s in load_suite()}, "a threshold names a data set the suite lacks"
+    for bounds in t["datasets"].values():
+        assert shipped.generator.backend == "extractive" and bounds["variant"] == shipped.retrieval.mode
+        assert bounds["min"] and all(0 < v <= 1 for v in bounds["min"].values())
+        assert all(0 <= v < 1 for v in bounds["max"].values())
+        assert set(bounds["min"]) | set(bounds["max"]) <= set(TABLE_METRICS), "a threshold names an unknown metric"
+    assert t["dominance"]["pairs"] and set(t["dominance"]["metrics"]) <= set(TABLE_METRICS)
+
+
+def test_dominance_names_each_mode_below_its_baseline():
+    from evals.gate import check_dominance
+
+    rule = {"metrics": ["hit@1", "mrr@10"], "pairs": [["bm25", "plain-bm25"], ["dense", "plain-dense"]]}
+    variants = {"bm25": {"hit@1": 0.97, "mrr@10": 0.98}, "plain-bm25": {"hit@1": 0.97, "mrr@10": 0.99},
+                "dense": {"hit@1": 0.9, "mrr@10": 0.95}}
+    assert check_dominance(variants, rule) == ["bm25 mrr@10 0.980 < plain-bm25 0.990",
+                                               "dense vs plain-dense: not both evaluated"]

@@ -172,7 +172,7 @@ def test_calibrated_threshold_separates_the_tiny_run(hybrid, engine):
 # ----- aggregate and calibration on made-up turns (exact numbers) -----------------------------------------------
 def turn(gold: list[str], abstained: bool, strength: float, narrowed: bool = False, **metrics) -> TurnResult:
     return TurnResult(
-        variant="v", item_id="x", turn=0, type="single" if gold else "unanswerable", question="q?",
+        variant="v", item_id="x", turn=0, type="single" if gold else "unanswerable", split="tune", question="q?",
         gold_ids=gold, gold_titles=[], reference_answer="", answer="", abstained=abstained,
         evidence_strength=strength, ranked_ids=[], ranked_titles=[], cited_ids=[], cited_titles=[],
         filters={"paper_ids": gold} if narrowed else {}, expected_filters=None, latency_ms=strength * 100,
@@ -250,19 +250,23 @@ def test_harness_writes_the_report_with_baselines(eval_base, tiny_path, tmp_path
     assert result.default == "hybrid"
     assert sorted(p.name for p in result.files) == ["latency.png", "metrics.png", "report.json", "report.md"]
     data = json.loads((out / "report.json").read_text(encoding="utf-8"))
-    assert sorted(data["variants"]) == ["bm25", "dense", "hybrid"]  # the baselines are always added
+    # PaperRAG's single modes and the plain whole-abstract baselines are always added
+    assert sorted(data["variants"]) == ["bm25", "dense", "hybrid", "plain-bm25", "plain-dense"]
     assert data["items"] == 5 and data["turns"] == 6 and data["corpus"] == [str(BUNDLED)]
     assert data["embedding_model"] == embedder.model_id
     for name in ("bm25", "dense", "hybrid"):
         assert len(data["results"][name]) == 6
         assert data["variants"][name]["abstain_recall"] == 1.0
         assert data["variants"][name]["turns"] == 6.0
+    for name in ("plain-bm25", "plain-dense"):  # retrieval only: no answers, no abstention
+        assert data["variants"][name]["hit@1"] is not None and data["variants"][name]["abstain_recall"] is None
+        assert data["variants"][name].get("key_fact_recall") is None
     assert data["variants"]["hybrid"]["hit@1"] == 1.0
     assert data["calibration"]["balanced_accuracy"] == 1.0
 
     md = (out / "report.md").read_text(encoding="utf-8")
     assert "| variant | hit@1 | hit@5 | recall@5 | mrr@10 | ndcg@10 |" in md
-    assert "| **hybrid** |" in md and "| bm25 |" in md and "| dense |" in md
+    assert "| **hybrid** |" in md and "| bm25 |" in md and "| dense |" in md and "| plain-bm25 |" in md
     assert "## Failing questions (hybrid): " in md and "## Abstention threshold" in md
 
     for png in ("metrics.png", "latency.png"):

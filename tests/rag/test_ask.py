@@ -205,3 +205,15 @@ def test_ask_with_an_equal_settings_object_reuses_the_engine_and_its_model(bundl
         assert rag.get_engine() is not first
     finally:
         rag.reset_engine()
+
+
+@pytest.mark.parametrize("question", ["What were its results?", "Tell me more about the second paper.",
+                                      "How does it work?"])
+def test_a_follow_up_with_nothing_to_follow_asks_which_paper(engine, question):
+    answer = engine.ask(question)
+    assert answer.kind == "clarify" and answer.abstained
+    assert answer.answer.startswith("Which paper do you mean?") and answer.sources == [] and answer.citations == []
+    # with an earlier answer to refer to, the same question is answered about that paper
+    first = engine.ask("What makes hypernetworks hard to train?")
+    again = engine.ask(question, history=[first])
+    assert again.kind != "clarify" and again.citations[0].paper_id == first.citations[0].paper_id

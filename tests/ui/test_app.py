@@ -1,7 +1,9 @@
-"""The chat UI served for real: gradio_client against a live server, a real browser, auth, upload."""
+"""The chat UI served for real, through its API: gradio_client against a live server, auth, upload, removal."""
 
 from __future__ import annotations
 
+import html
+import re
 import shutil
 import urllib.error
 import urllib.request
@@ -9,47 +11,24 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES, ROOT, free_port, make_settings
+from conftest import FIXTURES, free_port, make_settings
 from rag.errors import ConfigError
+from served import launch, served
 
 pytestmark = pytest.mark.slow
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
-
-
-def launch(app, settings):
-    from ui.app import launch_options
-
-    opts = launch_options(settings)
-    app.launch(prevent_thread_lock=True, quiet=True, **opts)
-    return f"http://127.0.0.1:{settings.ui.port}/"
 
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory, embedder):
-    """A store with the bundled corpus, an engine, and the app served on a free loopback port."""
-    from ingest.pipeline import Ingestor
-    from rag.engine import Engine
-    from ui.app import create_app
-
-    tmp = tmp_path_factory.mktemp("ui")
-    settings = make_settings(tmp, ui={"port": free_port()})
-    Ingestor(settings, embedder=embedder).run(None, progress=False)
-    engine = Engine(settings, embedder=embedder).warm_up()
-    app = create_app(engine)
-    url = launch(app, settings)
-    yield url, engine
-    app.close()
+    with served(tmp_path_factory.mktemp("ui-api"), embedder) as live:
+        yield live
 
 
 @pytest.fixture
 def client(live):
     from gradio_client import Client
 
-    return Client(live[0], verbose=False)
+    return Client(live.url, verbose=False)
 
 
 def test_ask_endpoint_returns_the_answer_dict(client):
@@ -65,20 +44,49 @@ def test_follow_up_through_the_api_uses_history(client):
     assert [c["paper_id"] for c in second["citations"]] == [first["citations"][0]["paper_id"]]
 
 
+def chat(client, question, history=None, year_from=None, year_to=None, author="", title="", **kw):
+    """The /chat endpoint: (chat, cards, question box, Markdown export file, BibTeX export file)."""
+    return values(client.predict(question, history or [], year_from, year_to, author, title, api_name="/chat", **kw))
+
+
+def values(outputs):
+    """Outputs as values: a component update ({"__type__": "update", "value": ...}) as its value."""
+    return [o.get("value") if isinstance(o, dict) and "__type__" in o else o for o in outputs]
+
+
 def test_chat_endpoint_keeps_the_conversation_in_the_session(client):
-    chat, cards, box = client.predict("What makes hypernetworks hard to train?", [], None, None, api_name="/chat")
-    assert "#cite-0-1" in str(chat[-1]["content"]) and 'id="cite-0-1"' in cards and box == ""
-    chat, cards, _ = client.predict("What were its results?", chat, None, None, api_name="/chat")
-    assert 'id="cite-1-1"' in cards and cards.index("Answer 2") < cards.index("Answer 1")
-    chat, cards, _ = client.predict(api_name="/new_chat")
-    assert chat == [] and "appear here" in cards
+    messages, cards, box, md, bib = chat(client, "What makes hypernetworks hard to train?")
+    assert "#cite-0-1" in str(messages[-1]["content"]) and 'id="cite-0-1"' in cards
+    messages, cards, _, md, bib = chat(client, "What were its results?", messages)
+    assert 'id="cite-1-1"' in cards and cards.index("Q2") < cards.index("Q1")
+    exported = Path(md).read_text()
+    assert "## 1. What makes hypernetworks hard to train?" in exported and "## 2. What were its results?" in exported
+    assert "**[1]**" in exported and "Magnitude Invariant Parametrizations" in exported
+    assert "title = {Magnitude Invariant Parametrizations Improve Hypernetwork Learning}" in Path(bib).read_text()
+    messages, cards, *_ = client.predict(api_name="/new_chat")
+    assert messages == [] and "appear here" in cards
 
 
-def test_off_topic_question_abstains(client):
+def test_follow_up_with_nothing_to_follow_asks_which_paper(client):
+    messages, cards, *_ = chat(client, "What were its results?")
+    assert "Which paper do you mean?" in str(messages[-1]["content"])
+    assert "appear here" in cards  # nothing was searched, nothing is cited
+
+
+def test_reversed_year_range_is_swapped_and_said(client):
+    messages, cards, *_ = chat(client, "What makes hypernetworks hard to train?", year_from=2025, year_to=2020)
+    content = str(messages[-1]["content"])
+    assert "searched 2020–2025 instead" in content and "years 2020–2025" in content
+    assert "#cite-0-1" in content  # the hypernetwork paper (2023) is found inside the swapped range
+
+
+def test_off_topic_question_abstains_in_plain_words(client):
     d = client.predict("Who won the 2018 World Cup?", api_name="/ask")
     assert d["abstained"] and d["citations"] == [] and d["suggestions"]
-    chat, cards, _ = client.predict("Who won the 2018 World Cup?", [], None, None, api_name="/chat")
-    assert "Not found in the collection" in str(chat[-1]["content"])
+    messages, cards, *_ = chat(client, "Who won the 2018 World Cup?")
+    content = str(messages[-1]["content"])
+    assert "Not found in the collection" in content and "Nearest papers" in content
+    assert "threshold" not in content and not re.search(r"\d\.\d\d", content)  # no scores, plain words
 
 
 def test_errors_reach_the_client_as_a_short_message(client):
@@ -88,21 +96,27 @@ def test_errors_reach_the_client_as_a_short_message(client):
         client.predict("   ", api_name="/ask")
 
 
-def test_upload_adds_papers_that_are_searchable_at_once(client, tmp_path):
+def test_upload_adds_papers_that_are_searchable_at_once_and_removal_takes_them_out(client, live, tmp_path):
     from gradio_client import handle_file
 
-    before = client.predict("sparse mixture of experts adapters fine-tuning cost", api_name="/ask")
     listing = tmp_path / "new_papers.jsonl"
-    shutil.copy(FIXTURES / "papers.jsonl", listing)
-    summary, stats = client.predict([handle_file(str(listing))], api_name="/upload")
-    assert "new" in summary and "papers in the collection" in summary
-    first_title = (FIXTURES / "papers.jsonl").read_text().splitlines()[0]
-    import json
+    shutil.copy(FIXTURES / "papers.jsonl", listing)  # BERT and ResNet are new; RelP and EntroPE are bundled too
+    before = live.engine.library.count()
+    outputs = client.predict([handle_file(str(listing))], "", api_name="/upload")
+    summary, stats, overview, table, picked = values(outputs)
+    assert "2 new, 2 updated" in summary and "papers in the collection" in summary
+    assert f"**{before + 2} papers**" in stats and "new_papers.jsonl" in html.unescape(overview)
+    assert picked.startswith("new_papers.jsonl") and "2 papers added" in picked
+    bert = "BERT: Pre-training of Deep Bidirectional Transformers for Language Understanding"
+    after = client.predict("What does BERT pre-train, and on what?", api_name="/ask")
+    assert bert in [s["title"] for s in after["sources"]]
+    assert bert in html.unescape(client.predict("bidirectional transformers", api_name="/browse"))
 
-    title = json.loads(first_title)["title"]
-    after = client.predict(f"What does the paper {title} do?", api_name="/ask")
-    assert title in [s["title"] for s in after["sources"]]
-    assert before is not None
+    stats, overview, table, picked, status = values(client.predict(picked, "", api_name="/remove_upload"))
+    assert f"**{before} papers**" in stats and "Removed 2 papers" in status
+    gone = client.predict("What does BERT pre-train, and on what?", api_name="/ask")
+    assert bert not in [s["title"] for s in gone["sources"]]
+    assert "RelP" in html.unescape(client.predict("RelP relevance patching", api_name="/browse"))  # there before
 
 
 def test_upload_refuses_unsupported_files(client, tmp_path):
@@ -112,34 +126,7 @@ def test_upload_refuses_unsupported_files(client, tmp_path):
     bad = tmp_path / "weights.exe"
     bad.write_bytes(b"MZ\x00\x00")
     with pytest.raises(AppError, match="(?i)invalid file type|unsupported file type"):
-        client.predict([handle_file(str(bad))], api_name="/upload")
-
-
-def test_browser_ask_click_marker_and_see_evidence(live):
-    from playwright.sync_api import sync_playwright
-
-    chromium = shutil.which("chromium") or "/usr/bin/chromium"
-    if not Path(chromium).exists():
-        pytest.fail("chromium is not installed: `apt-get install -y chromium` (.ci/run does this)")
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(live[0], wait_until="load")
-        page.locator("#question textarea").fill("What makes hypernetworks hard to train?")
-        page.locator("#ask").click()
-        marker = page.locator("#chat a[href='#cite-0-1']").first
-        marker.wait_for(timeout=60_000)
-        assert "hypernetwork" in page.locator("#chat").inner_text().lower()
-        marker.click()
-        card = page.locator("#cite-0-1")
-        card.wait_for()
-        page.wait_for_selector("#cite-0-1.active", timeout=5_000)
-        assert "Magnitude Invariant Parametrizations" in card.inner_text()
-        assert "magnitude proportionality" in card.locator("mark").all_inner_texts().__str__()
-        page.screenshot(path=str(ARTIFACTS / "chat.png"), full_page=True)
-        browser.close()
-    assert (ARTIFACTS / "chat.png").stat().st_size > 20_000
+        client.predict([handle_file(str(bad))], "", api_name="/upload")
 
 
 def test_auth_refuses_unauthenticated_requests(bundled_settings, embedder, tmp_path):

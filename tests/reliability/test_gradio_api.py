@@ -1,0 +1,77 @@
+"""The Gradio API as a hostile or careless client uses it, and a served app answering while another process
+ingests: real `paperrag serve`, real gradio_client, one-line errors in PaperRAG's words."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from conftest import BUNDLED, ROOT, env_for, free_port, paperrag_cmd, stop_server, wait_for_server
+
+pytestmark = pytest.mark.slow
+QUESTION = "What makes hypernetworks hard to train?"
+QUOKKA = {
+    "id": "2601.00001",
+    "title": "Quokka-Drift: Tapestry Collapse in Sparse Lattice Models",
+    "abstract": "We introduce Quokka-Drift, a procedure for sparse lattice models. Quokka-Drift reduces tapestry "
+    "collapse by 37% on the Wombat-9 benchmark. The method needs no extra memory.",
+    "date": "2026-01-02",
+}
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """`paperrag serve` over the bundled corpus, started as a user starts it, with a dead proxy in its
+    environment (loopback must bypass it)."""
+    folder = tmp_path_factory.mktemp("served")
+    out = subprocess.run([*paperrag_cmd(), "ingest", "--quiet", str(BUNDLED)], env=env_for(folder),
+                         capture_output=True, text=True, cwd=folder, timeout=300)
+    assert out.returncode == 0, out.stderr
+    port = free_port()
+    env = env_for(folder, HTTP_PROXY="http://127.0.0.1:9", HTTPS_PROXY="http://127.0.0.1:9",
+                  GRADIO_ANALYTICS_ENABLED="False")
+    proc = subprocess.Popen([*paperrag_cmd(), "serve", "--no-ingest", "--port", str(port)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=folder)
+    from gradio_client import Client
+
+    url = f"http://127.0.0.1:{port}/"
+    wait_for_server(proc, lambda: Client(url, verbose=False), 180, "paperrag serve")
+    yield folder, Client(url, verbose=False)
+    stop_server(proc)
+
+
+@pytest.mark.parametrize(
+    "kwargs, expected",
+    [
+        ({"year_from": "abc"}, "year_from must be a year from 1000 to 2999 (got 'abc')"),
+        ({"year_from": 2025, "year_to": 2020}, "the year range is reversed"),
+        ({"top_k": 0}, "top_k must be from 1 to 100 (got 0)"),
+        ({"top_k": 1_000_000}, "top_k must be from 1 to 100"),
+        ({"history": [["not", "an", "answer"]]}, "history is a list of earlier answers"),
+        ({"history": "oops"}, "history is a list of earlier answers"),
+        ({"mode": "fuzzy"}, "unknown retrieval mode 'fuzzy'"),
+    ],
+)
+def test_bad_api_input_is_one_line_with_the_bound(served, kwargs, expected):
+    from gradio_client.exceptions import AppError
+
+    _, client = served
+    with pytest.raises(AppError) as err:
+        client.predict(QUESTION, api_name="/ask", **kwargs)
+    message = str(err.value)
+    assert expected in message and "\n" not in message.strip() and "Traceback" not in message
+
+
+def test_the_served_app_answers_papers_another_process_ingests(served, tmp_path):
+    folder, client = served
+    assert client.predict("What does Quokka-Drift reduce on the Wombat-9 benchmark?", api_name="/ask")["abstained"]
+    listing = tmp_path / "new.jsonl"
+    listing.write_text(json.dumps(QUOKKA) + "\n")
+    out = subprocess.run([*paperrag_cmd(), "ingest", "--quiet", str(listing)], env=env_for(folder),
+                         capture_output=True, text=True, cwd=folder, timeout=300)
+    assert out.returncode == 0, out.stderr
+    answer = client.predict("What does Quokka-Drift reduce on the Wombat-9 benchmark?", api_name="/ask")
+    assert not answer["abstained"] and answer["citations"][0]["title"] == QUOKKA["title"]

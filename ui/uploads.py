@@ -1,0 +1,56 @@
+"""Papers added from the browser: which uploaded files are accepted, and which papers an upload added (so that
+they can be removed again: the ingest report's `added_ids`; papers it merely updated were there before and are
+never listed for removal). Uploaded files are deleted from Gradio's upload folder once ingested, so they do not
+pile up there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+from rag.errors import UsageError
+
+
+@dataclass
+class UploadResult:
+    report: dict[str, Any]
+    added_ids: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # files that could not be read, one line each
+
+
+def check_uploads(
+    names: Sequence[str | Path], upload_root: str | Path, max_mb: float, extensions: Sequence[str]
+) -> list[Path]:
+    """The uploaded files as paths, refusing anything Gradio did not receive itself, of the wrong type or too big."""
+    root = Path(upload_root).resolve()
+    paths = []
+    for name in names:
+        path = Path(name).resolve()
+        if root not in path.parents:  # only files Gradio itself received, never a path a client names
+            raise UsageError(f"{path.name}: not an uploaded file.")
+        if path.suffix.lower() not in extensions:
+            raise UsageError(f"{path.name}: unsupported file type; use one of {', '.join(sorted(extensions))}.")
+        size_mb = path.stat().st_size / 1e6
+        if size_mb > max_mb:
+            raise UsageError(f"{path.name}: {size_mb:.1f} MB is over the {max_mb:g} MB upload limit.")
+        paths.append(path)
+    if not paths:
+        raise UsageError("Choose one or more listing files first.")
+    return paths
+
+
+def ingest_files(engine: Any, paths: Sequence[Path]) -> UploadResult:
+    """Ingest `paths` (checked by `check_uploads`) into the engine's library, then delete them; the report, the
+    ids of the papers this upload added, and the files that could not be read."""
+    from ingest.pipeline import Ingestor
+
+    try:
+        report = Ingestor(engine.settings, embedder=engine.embedder, library=engine.library).run(list(paths),
+                                                                                               progress=False)
+    finally:
+        for path in paths:
+            Path(path).unlink(missing_ok=True)
+    problems = [f"{Path(e.path).name}{':' + str(e.line) if e.line else ''}: {e.reason}" for e in report.file_errors]
+    return UploadResult(report.to_dict(), sorted(report.added_ids), problems)
