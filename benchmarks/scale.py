@@ -32,7 +32,6 @@ import os
 import random
 import shutil
 import socket
-import statistics
 import subprocess
 import sys
 import time

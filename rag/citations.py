@@ -72,10 +72,10 @@ def split_with_markers(text: str) -> list[tuple[str, list[int]]]:
     clean = "".join(clean_parts)
     spans = sentence_spans(clean)
     out: list[tuple[str, list[int]]] = [(clean[a:b].strip(), []) for a, b in spans]
-    for p, numbers in markers:
+    for p, marks in markers:
         owner = max((i for i, (a, _) in enumerate(spans) if a < p), default=0)
         if out:
-            out[owner][1].extend(numbers)
+            out[owner][1].extend(marks)
     # A marker left alone at the very end ("... [2]") may have produced an empty trailing sentence.
     return [(s, list(dict.fromkeys(n))) for s, n in out if s and _LEFTOVER.sub("", s).strip()]
 

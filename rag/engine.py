@@ -58,7 +58,7 @@ class Engine:
         self.library.check(self.embedder)  # raises EmptyIndexError at once when nothing was ingested
         self.library.refresh()
         self.library.check(self.embedder)  # again, in case the refresh found the store rebuilt (cached otherwise)
-        if self.library.count() == 0:
+        if self.library.lexical.count() == 0:  # mirrors Chroma after the refresh, and counts without a round trip
             raise EmptyIndexError(f"the index at {self.library.location} is empty: run `paperrag ingest` first.")
 
     def warm_up(self) -> "Engine":

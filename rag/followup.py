@@ -38,17 +38,7 @@ _PLURAL = re.compile(
     re.I,
 )
 _CONTINUATION = re.compile(r"^\s*(and|also|what about|how about|and what about|what else|more)\b", re.I)
-# Words that say nothing about the topic; a follow-up made only of these carries the previous focus over.
-_GENERIC_WORDS = (
-    "what were its results what are the results tell me more about the second paper which of them use how does "
-    "it work what did they find what is the main contribution explain this the first one last one details "
-    "method methods approach results findings performance evaluation datasets limitations contributions"
-)
 
-
-@lru_cache(maxsize=1)
-def _generic() -> frozenset[str]:
-    return frozenset(term_set(_GENERIC_WORDS))
 
 
 @dataclass
@@ -101,7 +91,7 @@ def resolve(question: str, history: Sequence[Turn]) -> Resolution:
     last = history[-1]
     cited = [c["paper_id"] for c in last.cited if c.get("paper_id")]
     focus = last.search_query or last.question
-    own_topic = term_set(question) - _generic()
+    own_topic = term_set(question) - _topicless()  # a follow-up of these words only carries the focus over
     carried = question if own_topic else f"{question} {focus}"
 
     if cited:
@@ -136,7 +126,8 @@ _TOPICLESS_WORDS = (
     "what were are is the result results finding findings find found tell me more about explain detail details "
     "method methods approach approaches how does do did work works main contribution contributions performance "
     "evaluation evaluate evaluated dataset datasets limitation limitations compare comparison show shows use uses "
-    "used paper papers study studies article articles summary summarize summarise key idea ideas"
+    "used paper papers study studies article articles summary summarize summarise key idea ideas second first one "
+    "last which of them they"
 )
 
 

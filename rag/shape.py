@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 
 from rag import tuning
 from rag.evidence import asked_phrases, asked_share, relevance
-from rag.terms import term_set
 
 if TYPE_CHECKING:
     from rag.answer import AnswerSentence, Evidence, Source

@@ -24,6 +24,18 @@ BUNDLED = ROOT / "data" / "daily_papers_2025-11-10.txt"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
+# A made-up paper no listing contains, for tests that add a paper and ask about it.
+QUOKKA = {
+    "id": "2601.00001",
+    "title": "Quokka-Drift: Tapestry Collapse in Sparse Lattice Models",
+    "abstract": "We introduce Quokka-Drift, a procedure for sparse lattice models. Quokka-Drift reduces tapestry "
+    "collapse by 37% on the Wombat-9 benchmark. The method needs no extra memory.",
+    "authors": "Ada Lovelace; Alan Turing",
+    "date": "2026-01-02",
+}
+QUOKKA_QUESTION = "What does Quokka-Drift reduce on the Wombat-9 benchmark?"
+
+
 def paperrag_cmd() -> list[str]:
     import sys
 

@@ -24,7 +24,7 @@ from rag.library.chroma import ChromaCollections, placeholder
 STALE_SECONDS = 600.0
 # Entries are fetched from this far before the newest one applied: covers clock differences between clients of
 # one server and a writer whose entry landed after a later one was already seen.
-HORIZON_SECONDS = 900.0
+HORIZON_SECONDS = 300.0
 
 _counter = itertools.count()
 
@@ -85,6 +85,10 @@ class ChangeLog:
         change.state = "done"
         change.done_ts = time.time()
         self.chroma.changes.update(ids=[change.id], metadatas=[_meta(change)])
+
+    def ids_since(self, ts: float) -> list[str]:
+        """Ids of the entries from `ts` on: a cheap look (no metadata) before fetching the ones not seen yet."""
+        return list(self.chroma.changes.get(where={"ts": {"$gte": float(ts)}}, include=[])["ids"])
 
     def since(self, ts: float) -> list[Change]:
         res = self.chroma.changes.get(where={"ts": {"$gte": float(ts)}}, include=["metadatas"])

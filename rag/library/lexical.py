@@ -188,6 +188,13 @@ class LexicalIndex:
         s = self.searcher
         return [(s.doc(addr)["paper_id"][0], float(score)) for score, addr in s.search(q, n, count=False).hits]
 
+    def matching_count(self, filters: Filters) -> int:
+        """How many papers are within the filters (no documents read)."""
+        from tantivy import Query
+
+        f = self.filter_query(filters) or Query.all_query()
+        return int(self.searcher.search(f, 1, count=True).count or 0)
+
     def matching_ids(self, filters: Filters, limit: int) -> tuple[list[str], int]:
         """Up to `limit` ids of papers within the filters, and how many there are in all."""
         from tantivy import Query

@@ -5,21 +5,13 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 
 import pytest
 
-from conftest import BUNDLED, ROOT, env_for, free_port, paperrag_cmd, stop_server, wait_for_server
+from conftest import BUNDLED, QUOKKA, env_for, free_port, paperrag_cmd, stop_server, wait_for_server
 
 pytestmark = pytest.mark.slow
 QUESTION = "What makes hypernetworks hard to train?"
-QUOKKA = {
-    "id": "2601.00001",
-    "title": "Quokka-Drift: Tapestry Collapse in Sparse Lattice Models",
-    "abstract": "We introduce Quokka-Drift, a procedure for sparse lattice models. Quokka-Drift reduces tapestry "
-    "collapse by 37% on the Wombat-9 benchmark. The method needs no extra memory.",
-    "date": "2026-01-02",
-}
 
 
 @pytest.fixture(scope="module")

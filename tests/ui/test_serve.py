@@ -54,10 +54,16 @@ def test_loopback_bypasses_the_proxy(monkeypatch):
 
 
 def test_make_run_passes_the_port_through():
-    out = subprocess.run(["make", "-n", "run", "PORT=8123"], cwd=ROOT, capture_output=True, text=True, timeout=30)
-    assert out.stdout.strip().splitlines()[-1].endswith("paperrag serve --open --port 8123")
-    out = subprocess.run(["make", "-n", "run"], cwd=ROOT, capture_output=True, text=True, timeout=30)
-    assert out.stdout.strip().splitlines()[-1].endswith("paperrag serve --open")
+    # A clean environment: under `make test` the parent make's MAKEFLAGS/MAKELEVEL would add "Entering directory".
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAKE")}
+
+    def serve_line(*args):
+        out = subprocess.run(["make", "--no-print-directory", "-n", "run", *args], cwd=ROOT, env=env,
+                             capture_output=True, text=True, timeout=30)
+        return [line for line in out.stdout.splitlines() if "paperrag serve" in line][-1]
+
+    assert serve_line("PORT=8123").endswith("paperrag serve --open --port 8123")
+    assert serve_line().endswith("paperrag serve --open")
 
 
 @pytest.mark.slow

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from conftest import BUNDLED, FIXTURES, ROOT, env_for, paperrag_cmd
+from conftest import BUNDLED, FIXTURES, QUOKKA, QUOKKA_QUESTION, ROOT, env_for, paperrag_cmd
 
 pytestmark = pytest.mark.slow
 
@@ -26,14 +26,7 @@ for line in sys.stdin:
                       "sources": [s.title for s in a.sources]}), flush=True)
 """
 
-QUOKKA = {
-    "id": "2601.00001",
-    "title": "Quokka-Drift: Tapestry Collapse in Sparse Lattice Models",
-    "abstract": "We introduce Quokka-Drift, a procedure for sparse lattice models. Quokka-Drift reduces tapestry "
-    "collapse by 37% on the Wombat-9 benchmark. The method needs no extra memory.",
-    "date": "2026-01-02",
-}
-QUESTION = "What does Quokka-Drift reduce on the Wombat-9 benchmark?"
+QUESTION = QUOKKA_QUESTION
 
 
 class Asker:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BUNDLED, make_settings
+from conftest import BUNDLED, QUOKKA, make_settings
 from ingest.pipeline import Ingestor
 from rag.embeddings import Embedder
 from rag.engine import Engine
@@ -21,14 +21,6 @@ from rag.library import Library
 
 pytestmark = pytest.mark.slow
 
-QUOKKA = {
-    "id": "2601.00001",
-    "title": "Quokka-Drift: Tapestry Collapse in Sparse Lattice Models",
-    "abstract": "We introduce Quokka-Drift, a procedure for sparse lattice models. Quokka-Drift reduces tapestry "
-    "collapse by 37% on the Wombat-9 benchmark. The method needs no extra memory.",
-    "authors": "Ada Lovelace; Alan Turing",
-    "date": "2026-01-02",
-}
 
 
 class CountingEmbedder(Embedder):
