@@ -177,35 +177,31 @@ def child(args: argparse.Namespace) -> None:
 
     from ingest.pipeline import Ingestor
 
+    # Names new on every run, so a reused store (--keep) really gets two new papers and the answers must cite them.
+    tag = "".join(random.choice("BCDFGHJKLMNPQRSTVWXZ") for _ in range(5))
+    first = {"id": f"synthetic-new-{tag}-1", "title": f"Quokka{tag}-Drift: Tapestry Collapse in Sparse Lattice Models",
+             "abstract": f"We introduce Quokka{tag}-Drift, a procedure for sparse lattice models. Quokka{tag}-Drift "
+             "reduces tapestry collapse by 37% on the Wombat-9 benchmark. The method needs no extra memory.",
+             "authors": "Ada Lovelace", "date": "2026-01-02"}
     listing = work / "one.jsonl"
-    listing.write_text(json.dumps(NEW_PAPER) + "\n")
+    listing.write_text(json.dumps(first) + "\n")
     t = time.perf_counter()
     Ingestor(settings, embedder=engine.embedder, library=engine.library).run([listing], progress=False)
-    answer = engine.ask(NEW_QUESTION)
+    answer = engine.ask(f"What does Quokka{tag}-Drift reduce on the Wombat-9 benchmark?")
     emit({"add_same_s": time.perf_counter() - t, "add_same_ok": answer.citations[:1] != []
-          and answer.citations[0].title == NEW_PAPER["title"]})
+          and answer.citations[0].title == first["title"]})
 
     # Another process adds a paper; time from its exit to this process's answer.
-    other = dict(NEW_PAPER, id="synthetic-new-2", title="Kelpie-Sort: Ordering Wet Seaweed Streams",
-                 abstract="We introduce Kelpie-Sort for ordering seaweed streams. Kelpie-Sort halves brine "
+    other = dict(first, id=f"synthetic-new-{tag}-2", title=f"Kelpie{tag}-Sort: Ordering Wet Seaweed Streams",
+                 abstract=f"We introduce Kelpie{tag}-Sort for ordering seaweed streams. Kelpie{tag}-Sort halves brine "
                  "spillage on the Selkie-4 benchmark. It runs on one core.")
     (work / "two.jsonl").write_text(json.dumps(other) + "\n")
     out = subprocess.run([sys.executable, "-m", "cli.main", "ingest", "--quiet", str(work / "two.jsonl")],
                          env={**os.environ, **env_vars(work, store)}, capture_output=True, text=True, cwd=ROOT)
     t = time.perf_counter()
-    answer = engine.ask("What does Kelpie-Sort halve on the Selkie-4 benchmark?")
+    answer = engine.ask(f"What does Kelpie{tag}-Sort halve on the Selkie-4 benchmark?")
     emit({"add_other_s": time.perf_counter() - t, "add_other_ok": bool(answer.citations)
           and answer.citations[0].title == other["title"], "ingest_rc": out.returncode})
-
-
-NEW_PAPER = {
-    "id": "synthetic-new-1",
-    "title": "Quokka-Drift: Tapestry Collapse in Sparse Lattice Models",
-    "abstract": "We introduce Quokka-Drift, a procedure for sparse lattice models. Quokka-Drift reduces tapestry "
-    "collapse by 37% on the Wombat-9 benchmark. The method needs no extra memory.",
-    "authors": "Ada Lovelace", "date": "2026-01-02",
-}
-NEW_QUESTION = "What does Quokka-Drift reduce on the Wombat-9 benchmark?"
 
 
 def emit(obj: dict) -> None:
@@ -220,12 +216,10 @@ def env_vars(work: Path, store: dict) -> dict[str, str]:
     return env
 
 
-def run_child(args: argparse.Namespace, kind: str, store: dict | None = None, cache: Path | None = None) -> dict:
+def run_child(args: argparse.Namespace, kind: str, store: dict | None = None) -> dict:
     work = Path(args.workdir)
     env = {**os.environ, **env_vars(work, store or {}), "SCALE_T0": str(time.time()),
            "SCALE_STORE": json.dumps(store or {})}
-    if cache:
-        env["PAPERRAG_STORE__CACHE_DIR"] = str(cache)
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", kind, "--workdir", str(work)]
     out = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=ROOT)
     if out.returncode:
@@ -263,13 +257,14 @@ def second_client(args: argparse.Namespace) -> dict:
                 if time.time() > deadline:
                     raise SystemExit("chroma server did not start")
                 time.sleep(0.5)
-        cache = work / "client-cache"
+        cache = work / "client-cache"  # empty: the client builds its lexical index from the server's texts
         shutil.rmtree(cache, ignore_errors=True)
         os.environ["SCALE_COUNT_EMBEDS"] = "1"
-        found = run_child(args, "client", {"backend": "chroma-http", "port": port}, cache=cache)
+        found = run_child(args, "client", {"backend": "chroma-http", "port": port, "cache_dir": str(cache)})
         os.environ.pop("SCALE_COUNT_EMBEDS")
         return found
     finally:
+        shutil.rmtree(work / "client-cache", ignore_errors=True)
         server.terminate()
         server.wait(30)
 

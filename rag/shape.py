@@ -128,9 +128,12 @@ def clean(sentence: str, name: str) -> str:
         if stripped == text:
             break
         text = stripped
-    text = re.sub(r"^In this (paper|work|study|article|letter)\s*,\s*we\b", f"In {name}, the authors", text, flags=re.I)
+    # "We introduce X" names X already: "The authors of X introduce X" would say it twice.
+    named = _short(name) and re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text) is not None
+    text = re.sub(r"^In this (paper|work|study|article|letter)\s*,\s*we\b",
+                  "The authors" if named else f"In {name}, the authors", text, flags=re.I)
     text = re.sub(r"^In this (paper|work|study|article|letter)\b", f"In {name}", text, flags=re.I)
-    text = re.sub(r"^We\b", f"The authors of {name}", text)
+    text = re.sub(r"^We\b", "The authors" if named else f"The authors of {name}", text)
     text = re.sub(r"\b[Ww]e\b", "the authors", text)
     text = re.sub(r"\bus\b", "them", text)
     text = re.sub(r"^(This|The present|The current) (paper|work|study|article)\b", name, text)
