@@ -137,6 +137,18 @@ def test_llama_cpp_condenses_follow_ups(engine, gguf_path):
     assert condensed and len(condensed.split()) < 60
 
 
+@llm
+def test_a_prompt_longer_than_the_context_window_falls_back_to_quoting(engine, gguf_path):
+    # Issue 12: an overflow failed the whole answer with advice to "raise n_ctx or lower top_k".
+    s = engine.settings
+    small = s.model_copy(update={"generator": s.generator.model_copy(update={"n_ctx": 256})})
+    tight = Engine(small, embedder=engine.embedder)
+    answer = tight.ask("What makes hypernetworks hard to train?", generator="llama-cpp", top_k=8)
+    assert answer.generator == "extractive" and not answer.abstained
+    assert any("context window (generator.n_ctx=256)" in n and "quotes the abstracts" in n for n in answer.notes)
+    assert answer.citations and "Hypernetwork" in answer.citations[0].title
+
+
 # ----- openai-compatible: a real llama_cpp.server on loopback ---------------------------------------------------
 @pytest.fixture(scope="module")
 def llm_server(gguf_path):

@@ -99,10 +99,15 @@ def test_errors_reach_the_client_as_a_short_message(client):
 def test_upload_adds_papers_that_are_searchable_at_once_and_removal_takes_them_out(client, live, tmp_path):
     from gradio_client import handle_file
 
+    from gradio.utils import get_upload_folder
+
     listing = tmp_path / "new_papers.jsonl"
     shutil.copy(FIXTURES / "papers.jsonl", listing)  # BERT and ResNet are new; RelP and EntroPE are bundled too
     before = live.engine.library.count()
+    uploaded = set(Path(get_upload_folder()).rglob("new_papers.jsonl"))
     outputs = client.predict([handle_file(str(listing))], "", api_name="/upload")
+    # Issue 12: uploaded files piled up in Gradio's temp folder; once ingested, Gradio's copy is deleted.
+    assert set(Path(get_upload_folder()).rglob("new_papers.jsonl")) <= uploaded
     summary, stats, overview, table, picked = values(outputs)
     assert "2 new, 2 updated" in summary and "papers in the collection" in summary
     assert f"**{before + 2} papers**" in stats and "new_papers.jsonl" in html.unescape(overview)
