@@ -94,24 +94,38 @@ def question_kind(question: str) -> str:
     return "fact"
 
 
-_ACRONYM = re.compile(r"\(([A-Z][A-Za-z0-9\-]{0,14}[A-Z0-9][A-Za-z0-9\-]{0,14})\)")
+_ACRONYM = re.compile(r"\(([A-Za-z][A-Za-z0-9\-]{1,28})\)")
 _NAMING = re.compile(
-    r"\b(we|our|this (paper|work|study))\b[^.]*\b(propos|introduc|present|develop|design|call|dub|nam|term)\w*|"
+    r"\b(we|our|this (paper|work|study))\b[^.]*\b((propos|introduc|present|develop|design)\w*|(call|dub|name|term)(ed)?\b)|"
     r"\b(called|named|dubbed|termed)\b",
     re.I,
 )
+_NAME_WORD = re.compile(r"\b(call|called|name|named|dub|dubbed|term|termed)\b", re.I)
+
+
+def _acronym(token: str) -> bool:
+    """A name in brackets ("RPS", "D-Former", "GraNet", "iCBS", "Mamba-2"), not a plural ("LLMs", "ViTs")."""
+    uppers = sum(c.isupper() for c in token)
+    plural = token.endswith("s") and token[-2].isupper()
+    return not plural and (uppers >= 2 or (uppers == 1 and any(c.isdigit() for c in token)))
 
 
 def paper_name(title: str, abstract: str = "") -> str:
     """What to call a paper in a sentence: the name before its title's colon ("RelP", "D-Former"), else the
-    acronym its abstract introduces ("we propose random parameter sharing (RPS)"), else its first words."""
+    name its abstract gives what it proposes ("we propose random parameter sharing (RPS)"; "a method, named ...
+    (GraNet)" wins over an earlier acronym of a part), else its first words."""
     head, sep, _ = title.partition(":")
     if sep and 1 <= len(head.split()) <= 4:
         return head.strip()
     for sentence in re.split(r"(?<=[.!?])\s+", abstract):
-        m = _ACRONYM.search(sentence)
-        if m and _NAMING.search(sentence):
-            return m.group(1)
+        m = _NAMING.search(sentence)
+        if not m:
+            continue
+        found = [(a.start(), a.group(1)) for a in _ACRONYM.finditer(sentence)
+                 if a.start() >= m.start() and _acronym(a.group(1))]
+        named = [(at, a) for at, a in found if any(w.end() <= at for w in _NAME_WORD.finditer(sentence))]
+        if found:
+            return (named or found)[0][1]
     words = title.split()
     return " ".join(words[:5]) + ("…" if len(words) > 5 else "")
 
@@ -373,9 +387,13 @@ def render(p: Plan, aligned: "Aligned", sources: list["Source"]) -> Shaped:
             parts.append(f"finding: {cells['finding']['text']} {_marks(cells['finding'])}")
         lines.append(f"- {name}{f' ({src.year})' if src.year else ''}: " + "; ".join(parts))
         gists.append((name, n, _gist(src.title, name)))
-    summary = "In short, they differ in approach: " + "; ".join(
-        f"{name} {''.join(f'[{x}]' for x in n)}: {gist}" for name, n, gist in gists
-    ) + "."
+    def said(name: str, n: list[int], gist: str) -> str:
+        marks = "".join(f"[{x}]" for x in n)
+        if name.endswith("…") or gist.startswith(name):  # named by its title: the title says it once
+            return f"{gist} {marks}"
+        return f"{name} {marks}: {gist}"
+
+    summary = "In short, they differ in approach: " + "; ".join(said(*g) for g in gists) + "."
     table = {"columns": ["Paper", "Year", "Approach", "Finding"], "rows": table_rows}
     return Shaped(summary + "\n" + "\n".join(lines), "comparison", table=table)
 
@@ -385,7 +403,6 @@ def _marks(cell: dict[str, Any]) -> str:
 
 
 def _gist(title: str, name: str) -> str:
-    """What a paper does, in its title's words: the part after the colon, else the whole title."""
+    """What a paper does, in its title's words: the part after the colon, else the whole title (as written)."""
     head, sep, rest = title.partition(":")
-    text = rest.strip() if sep and head.strip() == name else title.strip()
-    return text[:1].lower() + text[1:] if text[:2] != text[:2].upper() else text
+    return rest.strip() if sep and head.strip() == name else title.strip()

@@ -55,6 +55,10 @@ def test_paper_name():
     assert paper_name("In defense of parameter sharing for model-compression",
                       "Memory is scarce. We propose random parameter sharing (RPS) for compression.") == "RPS"
     assert paper_name("Rethinking the Value of Network Pruning and Other Long Titles") == "Rethinking the Value of Network…"
+    # The name a sentence gives ("named ... (GraNet)") wins over an acronym for a part of the method.
+    assert paper_name("Sparse Training via Boosting Pruning Plasticity with Neuroregeneration",
+                      "We design a gradual magnitude pruning (GMP) method, named gradual pruning with zero-cost "
+                      "neuroregeneration (GraNet), that advances state of the art.") == "GraNet"
     # an acronym the abstract only mentions (not one the paper introduces) is not the paper's name
     assert paper_name("Sequential coding", "Gradient Coding (GC), introduced by Tandon, is fast.") == "Sequential coding"
 
@@ -89,6 +93,10 @@ def test_a_comparison_question_gets_a_table_with_every_cell_cited(engine):
         assert paper["citations"] and approach["text"] and approach["citations"]
         assert not finding["text"] or finding["citations"]
     assert answer.answer.startswith("In short, they differ in approach: ")
+    summary = answer.answer.splitlines()[0]
+    for row in rows:  # each paper once, by the name its row uses; a title is never repeated after itself
+        name = row[0]["text"]
+        assert summary.lower().count(name.rstrip("…").lower()) == 1, summary
     assert answer.to_dict()["table"] == answer.table
     no_dangling_connectives(answer)
 
