@@ -44,6 +44,7 @@ class Source:
     doi: str | None = None
     evidence: list[Evidence] = field(default_factory=list)
     cited: bool = False
+    named: bool = False  # the question names it by its title's name ("What is ARISE?")
 
 
 @dataclass
@@ -109,6 +110,7 @@ class Answer:
                     "title": s.title,
                     "score": round(s.score, 6),
                     "cited": s.cited,
+                    "named": s.named,
                     "date": s.date,
                     "year": s.year,
                     "url": s.url,

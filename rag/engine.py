@@ -15,7 +15,7 @@ from rag.answer import Answer
 from rag.citations import align
 from rag.embeddings import Embedder
 from rag.errors import ContextOverflowError, EmptyIndexError, UsageError
-from rag.evidence import score_evidence, strength
+from rag.evidence import score_evidence, strength, unknown_names
 from rag.filters import Filters, parse_date_phrase
 from rag.followup import as_turns, clarification, has_topic, resolve
 from rag.generators import BACKENDS, GenerationRequest, Generator, create_generator
@@ -152,7 +152,8 @@ class Engine:
         best = strength(search_query, sources, passages, idf)
         answer.evidence_strength = best
         threshold = self.settings.retrieval.abstain_threshold
-        if best < threshold and not resolution.paper_ids:
+        unknown = [] if resolution.paper_ids else unknown_names(search_query, idf, self.library.doc_freq)
+        if (best < threshold or unknown) and not resolution.paper_ids:
             self._not_found(answer, not_covered(search_query, idf, applied))
             answer.timings_ms = _timings(t0, t_retrieved, time.perf_counter())
             yield answer.answer

@@ -14,7 +14,7 @@ attention, but nothing with those names) from the answerable ones (at least 0.41
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from rag import tuning
 from rag.answer import Evidence, Source
@@ -153,6 +153,22 @@ def coverage(question: str, sources: list[Source], passages: dict[str, "Passage"
         have = term_set(f"{paper.title} {paper.abstract}")
         best = max(best, sum(w for t, w in weight.items() if t in have) / total)
     return best
+
+
+def unknown_names(question: str, idf: TermIDF, doc_freq: Callable[[str], int]) -> list[str]:
+    """The names (identifiers) the question is about when no paper mentions any of them: "What does ZebraFormer
+    forecast?" in a collection without ZebraFormer. Empty when one of its names is known, or when they are a
+    detail of a question whose other words carry most of it (tuning.UNKNOWN_NAME_SHARE)."""
+    from rag.terms import identifier_term, identifiers
+
+    named = identifiers(question)
+    if not named or any(doc_freq(identifier_term(n)) for n in named):
+        return []
+    weight = {t: idf.get(t, 0.0) for t in idf.question_terms(question)}
+    total = sum(weight.values())
+    theirs = {t for n in named for t in term_set(n)}
+    share = sum(w for t, w in weight.items() if t in theirs) / total if total else 0.0
+    return named if share >= tuning.UNKNOWN_NAME_SHARE else []
 
 
 def strength(question: str, sources: list[Source], passages: dict[str, "Passage"], idf: TermIDF) -> float:

@@ -60,7 +60,7 @@ def _source_dict(source: Any) -> dict[str, Any]:
         return dict(source)
     return {  # an rag.answer.Source
         "title": source.title, "dense_rank": source.dense_rank, "bm25_rank": source.bm25_rank,
-        "matched_terms": list(source.matched_terms),
+        "matched_terms": list(source.matched_terms), "named": source.named,
         "evidence": [{"text": e.text, "similarity": e.similarity} for e in source.evidence[:3]],
     }
 
@@ -75,7 +75,7 @@ def explain_source(source: Any, question: str = "", mode: str = "hybrid") -> str
     """One or three short sentences: which of the question's words the paper has, where dense and keyword search
     ranked it, and how strong its best sentence is. `question` is what was searched (`answer["search_query"]`)."""
     s = _source_dict(source)
-    parts = []
+    parts = ["Your question names it (its title starts with that name)."] if s.get("named") else []
     matched = list(s.get("matched_terms") or [])
     asked = question_keywords(question)
     if matched:

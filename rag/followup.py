@@ -37,6 +37,13 @@ _PLURAL = re.compile(
     r"those papers|the others|the rest)\b",
     re.I,
 )
+# "the papers on X", "studies that Y": the question describes its own set of papers, so its "they" refers to them,
+# not to an earlier answer ("which of the papers in that list" and "these papers on X" still refer back).
+_NEW_SET = re.compile(
+    r"(?<!these )(?<!those )(?<!of the )\b(papers|works|studies|articles)\s+(on|about|that|which|regarding|"
+    r"studying|proposing|using|addressing|dealing with)\b",
+    re.I,
+)
 _CONTINUATION = re.compile(r"^\s*(and|also|what about|how about|and what about|what else|more)\b", re.I)
 
 
@@ -104,6 +111,8 @@ def resolve(question: str, history: Sequence[Turn]) -> Resolution:
             pick = cited[-1] if k == -1 else (cited[k - 1] if k <= len(cited) else None)
             if pick:
                 return Resolution(f"{question} {focus}", [pick], f"{m.group(1).lower()} paper")
+        if own_topic and _NEW_SET.search(question):
+            return Resolution(question)
         if _PLURAL.search(question) and len(cited) > 1:
             return Resolution(carried, cited, "the cited papers")
         if _SINGULAR.search(question):

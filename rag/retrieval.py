@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Sequence
 
 from rag.answer import Source
 from rag.filters import Filters
-from rag.terms import identifier_term, identifiers, terms
+from rag.terms import identifier_term, identifiers, terms, title_names
 
 if TYPE_CHECKING:
     import numpy as np
@@ -69,7 +69,8 @@ def retrieve(
         cov = coverage_scores(idf.question_terms(query), library.paper_terms(candidates), idf)
         by_coverage = sorted(((pid, cov.get(pid, 0.0)) for pid in candidates), key=lambda x: -x[1])
         fused = rrf([dense, lexical, by_coverage], settings.rrf_k)
-    fused = identifiers_first(library, query, fused, n, filters)
+    titled = library.titled(title_names(query), filters)
+    fused = identifiers_first(library, query, fused, n, filters, titled)
     dense_score, bm25_score = dict(dense), dict(lexical)
     dense_rank = {pid: i for i, (pid, _) in enumerate(dense, start=1)}
     bm25_rank = {pid: i for i, (pid, _) in enumerate(lexical, start=1)}
@@ -84,25 +85,31 @@ def retrieve(
         src.dense, src.bm25 = dense_score.get(pid), bm25_score.get(pid)
         src.dense_rank, src.bm25_rank = dense_rank.get(pid), bm25_rank.get(pid)
         src.matched_terms = matched_words(query, passage)
+        src.named = pid in titled
         sources.append(src)
     return sources, passages
 
 
 def identifiers_first(
-    library: "Library", query: str, ranked: list[tuple[str, float]], n: int, filters: Filters
+    library: "Library", query: str, ranked: list[tuple[str, float]], n: int, filters: Filters,
+    titled: Sequence[str] = (),
 ) -> list[tuple[str, float]]:
-    """Papers containing more of the question's identifiers ("Mamba-2", "A010", "GPT-4V") come first, whatever
-    their other scores: a researcher naming a model means that model, and near-identical abstracts about other
-    models must not outrank it. Identifiers no paper contains (a typo, a model the collection lacks) change
-    nothing. Papers that contain them but neither retriever ranked are fetched by a lexical search on them alone."""
+    """Papers the question names come first, whatever their other scores: `titled`, the papers whose title is
+    headed by a name in the question ("What is ARISE?" -> "ARISE: An Adaptive ..."), then papers containing more of the
+    question's identifiers ("Mamba-2", "A010", "GPT-4V"). A researcher naming a model means that model, and
+    near-identical abstracts about other models (or a sentence where "barriers arise") must not outrank it.
+    Names no paper has (a typo, a model the collection lacks) change nothing. Papers that contain them but
+    neither retriever ranked are fetched."""
     present = [t for t in dict.fromkeys(identifier_term(i) for i in identifiers(query)) if library.doc_freq(t)]
-    if not present:
+    if not present and not titled:
         return ranked
     seen = {pid for pid, _ in ranked}
-    pool = ranked + [(pid, 0.0) for pid, _ in library.lexical_search(present, n, filters) if pid not in seen]
+    extra = library.lexical_search(present, n, filters) if present else []
+    pool = ranked + [(pid, 0.0) for pid in dict.fromkeys([*titled, *(p for p, _ in extra)]) if pid not in seen]
     have = library.paper_terms([pid for pid, _ in pool])
     count = {pid: sum(t in have.get(pid, ()) for t in present) for pid, _ in pool}
-    return sorted(pool, key=lambda x: -count[x[0]])  # stable: the retrievers' order within equal counts
+    first = set(titled)
+    return sorted(pool, key=lambda x: (x[0] not in first, -count[x[0]]))  # stable within equal keys
 
 
 def matched_words(query: str, passage: "Passage") -> list[str]:

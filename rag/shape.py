@@ -142,26 +142,27 @@ def clean(sentence: str, name: str) -> str:
         if stripped == text:
             break
         text = stripped
-    # "We introduce X" names X already: "The authors of X introduce X" would say it twice.
-    named = _short(name) and re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text) is not None
-    text = re.sub(r"^In this (paper|work|study|article|letter)\s*,\s*we\b",
-                  "The authors" if named else f"In {name}, the authors", text, flags=re.I)
-    text = re.sub(r"^In this (paper|work|study|article|letter)\b", f"In {name}", text, flags=re.I)
-    text = re.sub(r"^We\b", "The authors" if named else f"The authors of {name}", text)
+    # How the sentence may name its paper: by a short name, unless the sentence already says it ("We introduce
+    # X" -> "The authors introduce X", not "The authors of X introduce X"); a long title is never inlined.
+    named = re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text) is not None
+    ref = name if _short(name) and not named else None
+    text = re.sub(r"^In this (paper|work|study|article|letter)\s*,\s*we\b", "The authors", text, flags=re.I)
+    text = re.sub(r"^We\b", f"The authors of {ref}" if ref else "The authors", text)
     text = re.sub(r"\b[Ww]e\b", "the authors", text)
     text = re.sub(r"\bus\b", "them", text)
-    text = re.sub(r"^(This|The present|The current) (paper|work|study|article)\b", name, text)
-    text = re.sub(r"\b[Tt]his (paper|work|article)\b", name, text)
+    if ref:
+        text = re.sub(r"^(This|The present|The current) (paper|work|study|article)\b", ref, text)
+        text = re.sub(r"\b[Tt]his (paper|work|article)\b", ref, text)
     first = True
 
     def our(m: re.Match[str]) -> str:
         nonlocal first
         if first:
             first = False
-            return f"{name}'s"
+            return f"{ref}'s" if ref else "the authors'"
         return "their"
 
-    text = re.sub(r"\b[Oo]ur\b", our if _short(name) else (lambda m: "their"), text)
+    text = re.sub(r"\b[Oo]ur\b", our, text)
     return text[:1].upper() + text[1:]
 
 
@@ -197,12 +198,15 @@ def plan(question: str, sources: list["Source"], max_sentences: int) -> Plan:
             return _table_plan(sources, chosen) if kind == "comparison" else _list_plan(sources, chosen)
         kind = "fact"
     if kind == "yes-no":
-        return _yes_no_plan(sources, usable[0])
+        return _yes_no_plan(sources, usable[0], question)
+    named = {i for i in usable if sources[i].named} or None  # "What is ARISE?": the answer is about ARISE
     return Plan("fact", [Claim(clean(text, name_of(sources[i])), i, "fact", text) for i, text in
-                         pick_sentences(question, sources, max_sentences)])
+                         pick_sentences(question, sources, max_sentences, only=named)])
 
 
-def pick_sentences(question: str, sources: list["Source"], max_sentences: int) -> list[tuple[int, str]]:
+def pick_sentences(
+    question: str, sources: list["Source"], max_sentences: int, only: set[int] | None = None
+) -> list[tuple[int, str]]:
     """(source index, sentence) for a fact answer, best first: for each thing the question asks for ("what X
     ... and how many Y"), the best paper's sentence that holds it; then the best paper's sentences within a share
     of the best relevance, and other papers' sentences when nearly as relevant."""
@@ -212,7 +216,7 @@ def pick_sentences(question: str, sources: list["Source"], max_sentences: int) -
     picked_terms: list[set[str]] = []
     per_source: dict[int, int] = {}
     parts = len(asked_phrases(question))
-    ranked = [i for i, s in enumerate(sources) if s.evidence]
+    ranked = [i for i, s in enumerate(sources) if s.evidence and (only is None or i in only)]
     if parts and ranked:
         top = max(ranked, key=lambda i: _best_relevance(sources[i]))
         for part in range(parts):
@@ -225,6 +229,7 @@ def pick_sentences(question: str, sources: list["Source"], max_sentences: int) -
     pool = [
         (ev.score, relevance(ev.similarity, ev.overlap), i, ev.text)
         for i, src in enumerate(sources)
+        if only is None or i in only
         for ev in src.evidence[: tuning.TOP_PAPER_CAP]
     ]
     pool.sort(key=lambda x: -x[0])
@@ -303,7 +308,7 @@ def _table_plan(sources: list["Source"], chosen: list[int]) -> Plan:
     return Plan("comparison", claims)
 
 
-def _yes_no_plan(sources: list["Source"], top: int) -> Plan:
+def _yes_no_plan(sources: list["Source"], top: int, question: str = "") -> Plan:
     """What the best paper concludes: its last sentences that read as conclusions (else its last sentence)."""
     ev = sorted(sources[top].evidence, key=lambda e: e.start)
     tail = ev[-3:]
@@ -312,13 +317,34 @@ def _yes_no_plan(sources: list["Source"], top: int) -> Plan:
     name = name_of(sources[top])
     text = " ".join(e.text for e in concluding)
     return Plan("yes-no", [Claim(clean(e.text, name), top, "conclusion", e.text) for e in concluding],
-                verdict=verdict(text))
+                verdict=verdict(text, question, sources[top].title))
 
 
-def verdict(conclusion: str) -> str:
-    """Yes, No or Mixed, read from a conclusion: uncertainty words make it Mixed, a negated claim No."""
+_ASKS_NEED = re.compile(r"\b(need|needs|require|requires|use|uses|rely|relies|depend|depends|involve|involves)\b", re.I)
+
+
+def _does_without(question: str, text: str) -> bool:
+    """Whether a question asking if something needs / uses X meets a paper that says it does without X
+    ("Training ... without Back-propagation", "back-propagation-free methods")."""
+    if not _ASKS_NEED.search(question) or re.search(r"\b(without|free|instead)\b", question, re.I):
+        return False
+    flat = text.lower().replace("-", "")  # "Back-propagation" and "backpropagation" read the same
+    for word in {w.replace("-", "") for w in re.findall(r"[a-z][a-z\-]{4,}", question.lower())}:
+        if _ASKS_NEED.fullmatch(word):
+            continue
+        stem = re.escape(word[: max(5, len(word) - 3)])
+        if re.search(rf"\b(without|free of)\s+(\w+\s+){{0,2}}{stem}\w*|\b{stem}\w*free\b", flat):
+            return True
+    return False
+
+
+def verdict(conclusion: str, question: str = "", title: str = "") -> str:
+    """Yes, No or Mixed, read from a conclusion: uncertainty words make it Mixed, a negated claim No, and so does
+    a paper doing without what the question asks it to need."""
     if _UNCERTAIN.search(conclusion):
         return "Mixed"
+    if question and _does_without(question, f"{title}. {conclusion}"):
+        return "No"
     negations = len(_NEGATION.findall(conclusion))
     if negations and re.search(r"\bnot only\b", conclusion, re.I):
         negations -= 1

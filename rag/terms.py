@@ -138,6 +138,13 @@ def identifiers(text: str) -> list[str]:
     return list(dict.fromkeys(t for t in found if t and _is_identifier(t)))
 
 
+def title_names(text: str) -> list[str]:
+    """Words that could be a paper's name, as titles put it before a colon ("ARISE", "RelP", "NoProp", "Mamba-2"):
+    identifiers and words with two or more capitals."""
+    found = (t for t in _TOKEN.findall(text) if _is_identifier(t) or sum(c.isupper() for c in t) >= 2)
+    return list(dict.fromkeys(found))
+
+
 def identifier_term(identifier: str) -> str:
     """The index term an identifier is found under: the analyzer's joined form ("Mamba-2" -> "mamba2")."""
     found = terms(identifier)

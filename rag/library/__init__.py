@@ -498,6 +498,11 @@ class Library:
         return self.lexical.term_sets(paper_ids)
 
     @_guarded
+    def titled(self, names: Sequence[str], filters: Filters) -> list[str]:
+        """The papers whose title is headed by one of `names` ("ARISE: ...")."""
+        return self.lexical.titled(names, filters)
+
+    @_guarded
     def doc_freq(self, term: str) -> int:
         """How many papers contain this (analyzed) term."""
         return self.lexical.doc_freq(term)

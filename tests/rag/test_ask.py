@@ -72,6 +72,28 @@ def test_far_off_questions_abstain(engine, question):
     assert 1 <= len(answer.suggestions) <= 3
 
 
+@pytest.mark.parametrize("question", ["What does ZebraFormer forecast?", "How does MegaPruner-3 prune networks?"])
+def test_a_question_about_a_name_no_paper_mentions_is_not_found(engine, question):
+    # Answered before from an unrelated paper on forecasting: the question names a thing the collection lacks.
+    answer = engine.ask(question)
+    assert answer.abstained and answer.citations == [], answer.answer
+    name = question.split()[2]
+    assert f"none of them mentions '{name}'" in answer.reason
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "bm25", "dense"])
+def test_a_paper_named_by_its_title_name_comes_first(engine, mode):
+    # "ARISE" heads a title; another paper's "barriers arise" outranked it in hybrid.
+    answer = engine.ask("What is ARISE and what does it improve?", mode=mode)
+    assert cited_titles(answer)[0].startswith("ARISE:"), cited_titles(answer)
+
+
+def test_a_name_no_paper_mentions_beside_a_covered_question_does_not_stop_it(engine):
+    # The name is a detail; the rest of the question is what the papers cover (as "V30M" in a pubmedqa-dev question).
+    answer = engine.ask("How can neural networks be trained without back-propagation, as in Zorbax-7?")
+    assert not answer.abstained and cited_titles(answer)[0].startswith("NoProp")
+
+
 @pytest.mark.parametrize(
     "question, title_start",
     [
@@ -156,6 +178,17 @@ def test_follow_up_plural_reference_searches_within_the_cited_papers(engine):
     cited = {c.paper_id for c in first.citations}
     second = engine.ask("And which of them use transformers?", history=[first])
     assert {s.paper_id for s in second.sources} <= cited
+
+
+def test_a_new_set_of_papers_in_the_question_is_not_a_follow_up(engine):
+    # "the papers on network pruning ... they" describes its own papers; after a list about neural networks it
+    # was searched only inside that list, and compared papers on maths collaboration networks.
+    first = engine.ask("Which papers since 2025 study neural networks?")
+    second = engine.ask("Compare the papers on network pruning: how do they differ?", history=[first])
+    assert second.filters.get("paper_ids") in (None, [])
+    assert any("Pruning" in c.title for c in second.citations), [c.title for c in second.citations]
+    third = engine.ask("Which of these papers use transformers?", history=[first])  # a real reference
+    assert {s.paper_id for s in third.sources} <= {c.paper_id for c in first.citations}
 
 
 def test_follow_up_without_reference_carries_the_topic(engine):

@@ -111,3 +111,10 @@ def test_explain_a_real_not_found(engine):
     assert answer.abstained
     why = not_found_reason(answer)
     assert "threshold" not in why and not re.search(r"\d\.\d\d", why)  # no scores
+
+
+def test_a_paper_the_question_names_says_so(engine):
+    from rag.explain import explain_answer
+
+    lines = explain_answer(engine.ask("What is ARISE and what does it improve?"))
+    assert lines[0].startswith("[1] ARISE:") and "Your question names it" in lines[0]

@@ -39,7 +39,9 @@ def test_question_kind(question, kind):
         ("However, moreover, it works.", "It works."),
         ("We propose a new loss.", "The authors of RelP propose a new loss."),
         ("In this work, we introduce RelP.", "The authors introduce RelP."),
-        ("In this work, we study circuits.", "In RelP, the authors study circuits."),
+        ("In this work, we study circuits.", "The authors study circuits."),
+        ("Our results show that RelP is fast.", "The authors' results show that RelP is fast."),
+        ("This paper presents a dataset called RelP.", "This paper presents a dataset called RelP."),
         ("We introduce RelP, a patching method.", "The authors introduce RelP, a patching method."),
         ("Our approach uses two passes.", "RelP's approach uses two passes."),
         ("This paper studies circuits, and our results hold.", "RelP studies circuits, and RelP's results hold."),
@@ -48,6 +50,13 @@ def test_question_kind(question, kind):
 )
 def test_clean_makes_a_sentence_read_on_its_own(sentence, expected):
     assert clean(sentence, "RelP") == expected
+
+
+def test_clean_never_inlines_a_long_title():
+    long = "Neuro-inspired Ensemble-to-Ensemble Communication…"
+    assert clean("We introduce a primitive.", long) == "The authors introduce a primitive."
+    assert clean("Our tests pass.", long) == "The authors' tests pass."
+    assert clean("This paper studies sparse codes.", long) == "This paper studies sparse codes."
 
 
 def test_paper_name():
@@ -75,6 +84,22 @@ def test_paper_name():
 )
 def test_verdict(conclusion, expected):
     assert verdict(conclusion) == expected
+
+
+@pytest.mark.parametrize(
+    "question, expected",
+    [
+        ("Does NoProp need back-propagation?", "No"),  # the paper is "without back-propagation"
+        ("Does NoProp use backpropagation?", "No"),
+        ("Is NoProp back-propagation-free?", "Yes"),  # the question asks about the absence itself
+        ("Does NoProp achieve superior accuracy?", "Yes"),
+    ],
+)
+def test_verdict_reads_the_asked_thing_negated_in_the_paper(question, expected):
+    conclusion = ("Our results show that NoProp is a viable learning algorithm which achieves superior accuracy, "
+                  "compared to other existing back-propagation-free methods.")
+    title = "NoProp: Training Neural Networks without Back-propagation or Forward-propagation"
+    assert verdict(conclusion, question, title) == expected
 
 
 def no_dangling_connectives(answer) -> None:
@@ -119,6 +144,12 @@ def test_a_yes_no_question_gets_a_verdict_and_the_conclusion(engine):
     assert re.match(rf"^{answer.verdict}, according to \[1\]\. ", answer.answer)
     assert answer.citations[0].title.startswith("Magnitude Invariant")
     assert answer.sentences and all(s.citations for s in answer.sentences)
+
+
+def test_a_yes_no_question_about_something_the_paper_does_without_is_no(engine):
+    answer = engine.ask("Does NoProp need back-propagation?")
+    assert answer.kind == "yes-no" and answer.verdict == "No", answer.answer
+    assert answer.citations[0].title.startswith("NoProp")
 
 
 def test_a_fact_question_leads_with_the_sentence_holding_the_fact(engine):
