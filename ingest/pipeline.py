@@ -62,7 +62,7 @@ class IngestReport:
         parts.append(skipped)
         if self.file_errors:
             parts.append(f"{len(self.file_errors)} file(s) unreadable")
-        return ", ".join(parts) + f"; {self.papers_in_store} papers in the index ({self.seconds:.1f} s)"
+        return ", ".join(parts) + f"; {self.papers_in_store} paper{'s' if self.papers_in_store != 1 else ''} in the index ({self.seconds:.1f} s)"
 
     def to_dict(self) -> dict:
         return {
@@ -88,15 +88,35 @@ def _reason_kind(reason: str) -> str:
     return "other"
 
 
+# A folder holding one of these is an index (Chroma's store, a tantivy index), not listings: never read as papers.
+_INDEX_MARKERS = ("chroma.sqlite3", ".managed.json", "meta.json.lock", "sync.json")
+
+
+def _listing_files(folder: Path) -> list[Path]:
+    """The supported files under `folder`, skipping hidden files and folders (".paperrag") and index folders."""
+    import os
+
+    found = []
+    for root, dirs, files in os.walk(folder):
+        if any(m in files for m in _INDEX_MARKERS):
+            dirs[:] = []
+            continue
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        found += [Path(root) / f for f in files
+                  if not f.startswith(".") and Path(f).suffix.lower() in SUPPORTED_EXTENSIONS]
+    return sorted(found)
+
+
 def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
-    """Files to read: each path as given, directories expanded to their supported files (recursively)."""
+    """Files to read: each path as given, directories expanded to their supported files (recursively; hidden
+    files and folders, and PaperRAG's own index folders, are left out)."""
     files: list[Path] = []
     for raw in paths:
         p = Path(raw)
         if not p.exists():
             raise SourceError(str(p), "no such file or directory")
         if p.is_dir():
-            found = sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SUPPORTED_EXTENSIONS)
+            found = _listing_files(p)
             if not found:
                 raise SourceError(
                     str(p), f"no supported files in this directory ({', '.join(sorted(SUPPORTED_EXTENSIONS))})"

@@ -154,7 +154,7 @@ class Engine:
         threshold = self.settings.retrieval.abstain_threshold
         unknown = [] if resolution.paper_ids else unknown_names(search_query, idf, self.library.doc_freq)
         if (best < threshold or unknown) and not resolution.paper_ids:
-            self._not_found(answer, not_covered(search_query, idf, applied))
+            self._not_found(answer, not_covered(search_query, idf, applied, searched=len(sources)))
             answer.timings_ms = _timings(t0, t_retrieved, time.perf_counter())
             yield answer.answer
             yield answer
@@ -225,9 +225,13 @@ class Engine:
         answer.sentences, answer.citations, answer.table, answer.items, answer.verdict = [], [], None, [], None
 
 
-def not_covered(question: str, idf: Any, applied: Filters) -> str:
-    """Why a question is not covered, in the reader's words: the words of the question no paper contains."""
+def not_covered(question: str, idf: Any, applied: Filters, searched: int = 1) -> str:
+    """Why a question is not covered, in the reader's words: no paper within the filter, or the words of the
+    question no paper contains; `searched` is how many papers the search found."""
     from rag.terms import terms
+
+    if not searched and not applied.empty:
+        return f"no paper in the collection matches the filter ({applied.describe()}): widen or clear it."
 
     within = f" within the filter ({applied.describe()})" if not applied.empty else ""
     missing: list[str] = []
@@ -239,8 +243,8 @@ def not_covered(question: str, idf: Any, applied: Filters) -> str:
     if missing:
         shown = ", ".join(f"'{m}'" for m in missing[:4])
         return f"the papers in the collection{within} do not cover this question: none of them mentions {shown}."
-    return (f"the papers in the collection{within} do not cover this question: the closest ones, listed below, "
-            "share too little of it.")
+    return (f"the papers in the collection{within} do not cover this question: the closest ones share too little "
+            "of it.")
 
 
 def _suggestions(sources: list) -> list[dict[str, Any]]:

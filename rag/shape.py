@@ -395,7 +395,8 @@ def render(p: Plan, aligned: "Aligned", sources: list["Source"]) -> Shaped:
             lines.append(f"- {src.title}{year}: {s.text} {cite(s)}")
             items.append({"paper_id": src.paper_id, "title": src.title, "year": src.year, "text": s.text,
                           "citations": s.citations})
-        return Shaped(f"{len(items)} papers match:\n" + "\n".join(lines), "list", items=items)
+        # Not "N papers match": the list holds the best of the papers searched (top_k), not every match.
+        return Shaped(f"The {len(items)} papers that match best:\n" + "\n".join(lines), "list", items=items)
     # comparison
     rows: dict[int, dict[str, Any]] = {}
     for claim, s in zip(p.claims, sentences):
@@ -416,8 +417,8 @@ def render(p: Plan, aligned: "Aligned", sources: list["Source"]) -> Shaped:
     def said(name: str, n: list[int], gist: str) -> str:
         marks = "".join(f"[{x}]" for x in n)
         if name.endswith("…") or gist.startswith(name):  # named by its title: the title says it once
-            return f"{gist} {marks}"
-        return f"{name} {marks}: {gist}"
+            return f"{gist} {marks}".strip()
+        return f"{name} {marks}: {gist}".replace("  ", " ")
 
     summary = "In short, they differ in approach: " + "; ".join(said(*g) for g in gists) + "."
     table = {"columns": ["Paper", "Year", "Approach", "Finding"], "rows": table_rows}

@@ -209,12 +209,12 @@ def create_app(engine: Any) -> Any:
         entry = next((u for u in uploads if u["label"] == label), None)
         if entry is None:
             warn("Choose an upload of this session to remove its papers.")
-            return (gr.skip(),) * 7
+            return (gr.skip(),) * 6 + ("",)  # an earlier "Removed ..." would read as this click's result
         try:
             engine.library.remove(entry["paper_ids"])
         except PaperRAGError as e:
             warn(str(e))
-            return (gr.skip(),) * 7
+            return (gr.skip(),) * 6 + ("",)
         uploads.remove(entry)
         n = len(entry["paper_ids"])
         inform(f"Removed the {n} paper{'s' if n != 1 else ''} that upload added.")

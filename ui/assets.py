@@ -51,7 +51,9 @@ a.cite { font-weight: 600; text-decoration: none; margin-left: 1px; }
 #chat table.compare td:first-child, #chat table.compare th:first-child { min-width: 7em; }
 #chat table.compare td:nth-child(2) { white-space: nowrap; }
 #chat table.compare th, #chat table.compare td { border: 1px solid var(--border-color-primary); padding: 4px 6px;
-                                                 vertical-align: top; }
+                                                 vertical-align: top; word-break: normal; overflow-wrap: normal;
+                                                 hyphens: none; }
+#chat table.compare td:nth-child(n+3) { min-width: 16em; }  /* narrow screens scroll the table, not split words */
 .copy-text { display: none; }
 button.copy-answer { font-size: .8em; padding: 1px 8px; margin-top: 6px; border-radius: 6px; cursor: pointer;
                      border: 1px solid var(--border-color-primary); background: var(--block-background-fill);
@@ -63,11 +65,13 @@ button.copy-answer { font-size: .8em; padding: 1px 8px; margin-top: 6px; border-
 .col-sources { flex: 1 1 220px; overflow-wrap: anywhere; }
 .bar-row { display: flex; align-items: center; gap: 6px; font-size: .85em; margin: 2px 0; }
 .bar-label { width: 3.2em; color: var(--pr-subdued); }
-.bar { display: inline-block; height: .8em; background: #6366f1; border-radius: 3px; max-width: 70%; }
+.bar-track { flex: 1 1 auto; max-width: 70%; }  /* the bars' widths are shares of the track, never clipped */
+.bar { display: block; height: .8em; background: #6366f1; border-radius: 3px; }
 .papers table { width: 100%; border-collapse: collapse; font-size: .88em; }
 .papers th, .papers td { text-align: left; padding: 4px 6px; border-bottom: 1px solid var(--border-color-primary);
                          vertical-align: top; overflow-wrap: anywhere; }
 .papers td.d { white-space: nowrap; }
+.papers td.s { overflow-wrap: normal; word-break: normal; min-width: 7em; }  /* file names stay whole */
 .papers .count { color: var(--pr-subdued); font-size: .85em; margin: 4px 0; }
 #cite-pop { position: fixed; left: 8px; right: 8px; bottom: 8px; max-height: 50vh; overflow-y: auto; z-index: 1000;
             background: var(--background-fill-primary); border: 1px solid var(--border-color-primary);

@@ -287,7 +287,8 @@ def collection_overview_html(stats: dict[str, Any]) -> str:
     top = max(years.values(), default=1)
     bars = "".join(
         f'<div class="bar-row"><span class="bar-label">{y}</span>'
-        f'<span class="bar" style="width:{max(2, round(100 * c / top))}%"></span><span class="bar-count">{c}</span></div>'
+        f'<span class="bar-track"><span class="bar" style="width:{max(2, round(100 * c / top))}%"></span></span>'
+        f'<span class="bar-count">{c}</span></div>'
         for y, c in sorted(years.items())
     )
     undated = int(stats.get("undated_papers") or 0)
@@ -314,7 +315,7 @@ def papers_table_html(rows: Sequence[dict[str, Any]], total: int, offset: int, t
         f"<tr><td class=\"t\">{quote(r.get('title'))}</td>"
         + (f"<td>{quote(authors_short(r.get('authors'), 2))}</td>" if authors else "")
         + f"<td class=\"d\">{quote(r.get('date') or r.get('year') or 'n.d.')}</td>"
-        + f"<td>{quote(r.get('source'))}</td></tr>"
+        + f"<td class=\"s\">{quote(r.get('source'))}</td></tr>"
         for r in rows
     )
     which = f" matching “{quote(text)}”" if text.strip() else ", newest first"

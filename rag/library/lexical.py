@@ -295,7 +295,8 @@ class LexicalIndex:
         q_terms = list(dict.fromkeys(analyze(text))) if text.strip() else []
         s = self.searcher
         if q_terms:
-            q = Query.boolean_query([(Occur.Should, Query.term_query(schema, "terms", t)) for t in q_terms])
+            # Every word must be there: a search box narrowing the list ("3 authors" is not "any paper with 3").
+            q = Query.boolean_query([(Occur.Must, Query.term_query(schema, "terms", t)) for t in q_terms])
             if f is not None:
                 q = Query.boolean_query([(Occur.Must, Query.const_score_query(f, 0.0)), (Occur.Must, q)])
             res = s.search(q, limit, count=True, offset=offset)

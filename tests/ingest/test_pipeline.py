@@ -141,6 +141,13 @@ def test_directory_ingests_its_supported_files(settings, embedder, tmp_path):
     shutil.copy(FIXTURES / "papers.jsonl", folder)
     shutil.copy(FIXTURES / "papers.bib", folder / "refs.bib")
     (folder / "notes.png").write_bytes(b"\x89PNG not a listing")
+    # A store and a cache kept inside the folder are not listings (their JSON files read as 135 bad records).
+    (folder / ".paperrag").mkdir()
+    (folder / ".paperrag" / "manifest.json").write_text('{"title": "not a paper"}')
+    index = folder / "cache" / "lexical-papers-1" / "index-1"
+    index.mkdir(parents=True)
+    (index / "meta.json").write_text('{"segments": []}')
+    (index / ".managed.json").write_text("[]")
     report = ingestor(settings, embedder).run([folder], progress=False)
     assert sorted(Path(f).name for f in report.files) == ["papers.jsonl", "refs.bib"]
     assert report.new >= 4

@@ -72,6 +72,15 @@ def test_far_off_questions_abstain(engine, question):
     assert 1 <= len(answer.suggestions) <= 3
 
 
+def test_a_filter_nothing_matches_says_so(engine):
+    # It said "the closest ones, listed below, share too little of it" and listed nothing.
+    from rag.filters import Filters
+
+    answer = engine.ask("Which papers study pruning?", filters=Filters(author="Hinton"))
+    assert answer.abstained and answer.suggestions == []
+    assert answer.reason == "No paper in the collection matches the filter (author contains 'Hinton'): widen or clear it."
+
+
 @pytest.mark.parametrize("question", ["What does ZebraFormer forecast?", "How does MegaPruner-3 prune networks?"])
 def test_a_question_about_a_name_no_paper_mentions_is_not_found(engine, question):
     # Answered before from an unrelated paper on forecasting: the question names a thing the collection lacks.

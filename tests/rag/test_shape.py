@@ -133,7 +133,7 @@ def test_a_list_question_gets_a_list_of_papers(engine):
     assert any(t.startswith("D-Former") for t in titles)
     assert all(i["citations"] and i["text"] for i in answer.items)
     lines = answer.answer.splitlines()
-    assert lines[0] == f"{len(answer.items)} papers match:"
+    assert lines[0] == f"The {len(answer.items)} papers that match best:"
     assert all(line.startswith("- ") and re.search(r"\[\d+\]$", line) for line in lines[1:])
     no_dangling_connectives(answer)
 

@@ -116,6 +116,8 @@ def test_upload_adds_papers_that_are_searchable_at_once_and_removal_takes_them_o
     after = client.predict("What does BERT pre-train, and on what?", api_name="/ask")
     assert bert in [s["title"] for s in after["sources"]]
     assert bert in html.unescape(client.predict("bidirectional transformers", api_name="/browse"))
+    # Every word of the search must be in a paper (it matched any one of them: "3 authors" listed every paper).
+    assert bert not in html.unescape(client.predict("bidirectional quokka", api_name="/browse"))
 
     stats, overview, table, picked, status = values(client.predict(picked, "", api_name="/remove_upload"))
     assert f"**{before} papers**" in stats and "Removed 2 papers" in status

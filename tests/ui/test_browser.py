@@ -179,7 +179,7 @@ def test_hostile_text_stays_text_in_every_panel(live, browser, tmp_path):
 
     page.get_by_text("Collection", exact=True).click()
     assert stored_name in page.locator("#collection-overview").inner_text()
-    page.locator("#collection-search textarea, #collection-search input").first.fill("numbat quokka")
+    page.locator("#collection-search textarea, #collection-search input").first.fill("numbat parsers")
     page.locator("#collection-find").click()
     table = page.locator("#collection-papers")
     table.get_by_text("Numbat <b>parsers</b>").wait_for()
@@ -293,6 +293,13 @@ def test_every_answer_shape_and_panel_renders_hostile_text_as_text(browser, tmp_
         assert page.locator("#chat ol.items li").count() == 1
         assert "Not found in the collection." in text and "<b>2020</b>" in text
         assert HOSTILE_FILE_NAME in text and "/tmp/gradio" not in text
+        # The year bars are in proportion (2020: 1 paper, 2026: 2); a max-width on the bars made them all equal.
+        w2020, w2026 = page.locator(".bar").evaluate_all("els => els.map(e => e.getBoundingClientRect().width)")
+        assert 1.8 < w2026 / w2020 < 2.2, (w2020, w2026)
+        # On a phone the comparison table scrolls sideways; it does not split its words letter by letter.
+        page.set_viewport_size({"width": 420, "height": 900})
+        cell = page.locator("#chat table.compare td").nth(1)
+        assert cell.evaluate("e => e.getBoundingClientRect().width") > 200
         page.context.close()
     finally:
         gallery.close()
