@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping
 
-from rag.terms import terms, words
+from rag.terms import keywords
 
 # Cut points for the best sentence's cosine similarity, measured on the gold set (evals/datasets/gold.jsonl, the
 # bundled corpus, hybrid retrieval, top 5): the best sentence of a gold paper has median 0.61 and 10th percentile
@@ -23,7 +23,7 @@ WEAK_SIMILARITY = 0.45
 _LEVEL_WORDS = {
     "strong": "Strong evidence: one of its sentences closely matches your question",
     "moderate": "Moderate evidence: one of its sentences is on your question's topic but does not state it directly",
-    "weak": "Weak evidence: it shares the topic, but none of its sentences addresses your question",
+    "weak": "Weak evidence: none of its sentences addresses your question",
 }
 
 
@@ -34,11 +34,7 @@ def as_dict(answer: Any) -> dict[str, Any]:
 
 def question_keywords(question: str) -> list[str]:
     """The words of the question that search uses (stopwords and question words dropped), as written."""
-    out: list[str] = []
-    for w in words(question or ""):
-        if terms(w) and w not in out:
-            out.append(w)
-    return out
+    return keywords(question or "")
 
 
 def ordinal(n: int) -> str:
@@ -81,7 +77,8 @@ def explain_source(source: Any, question: str = "", mode: str = "hybrid") -> str
     if matched:
         of = f" of your {len(asked)}" if asked and len(asked) >= len(matched) else ""
         shown = ", ".join(matched[:8]) + (", …" if len(matched) > 8 else "")
-        parts.append(f"It contains {len(matched)}{of} key word{'s' if len(matched) != 1 else ''}: {shown}.")
+        plural = "s" if (len(asked) if of else len(matched)) != 1 else ""  # "1 of your 5 key words"
+        parts.append(f"It contains {len(matched)}{of} key word{plural}: {shown}.")
     elif asked:
         parts.append("It contains none of your key words (found by meaning alone).")
     parts.append(_ranks(s.get("dense_rank"), s.get("bm25_rank"), mode))

@@ -114,16 +114,11 @@ def identifiers_first(
 
 def matched_words(query: str, passage: "Passage") -> list[str]:
     """The question's words (as the user wrote them) whose stemmed term occurs in the paper's title or abstract."""
-    from rag.terms import words
+    from rag.terms import has_word, keywords
 
     paper = passage.record.paper
     have = set(terms(f"{paper.title} {paper.abstract}"))
-    out: list[str] = []
-    for w in words(query):
-        t = terms(w)
-        if t and t[0] in have and w not in out:
-            out.append(w)
-    return out
+    return [w for w in keywords(query) if has_word(w, have)]
 
 
 def source_of(passage: "Passage", score: float) -> Source:

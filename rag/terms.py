@@ -48,6 +48,26 @@ def words(text: str) -> list[str]:
     return out
 
 
+_KEYWORD = re.compile(r"[A-Za-z0-9][\w\-.]*[A-Za-z0-9]|[A-Za-z0-9]")
+
+
+def keywords(text: str) -> list[str]:
+    """The words of `text` that search uses, as written and once each: "back-propagation" is one key word (not
+    "back", "propagation" and "backpropagation"); stopwords and question words are left out."""
+    out: list[str] = []
+    for w in _KEYWORD.findall(text):
+        if terms(w) and w.lower() not in {o.lower() for o in out}:
+            out.append(w)
+    return out
+
+
+def has_word(word: str, have: set[str]) -> bool:
+    """Whether a key word is in a text whose terms are `have`: a compound when its joined form or all its
+    parts are."""
+    t = terms(word)
+    return bool(t) and (t[-1] in have or all(x in have for x in t))
+
+
 def joined_compounds(text: str) -> set[str]:
     """The index terms that are only the joined form of a hyphenated or dotted compound ("non-communicable" ->
     "noncommunic"). A paper writing "non communicable" lacks them, so statistics over a question's terms drop

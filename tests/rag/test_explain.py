@@ -58,11 +58,20 @@ def test_explain_source_in_words():
     ({"matched_terms": []}, "hybrid", "It contains none of your key words (found by meaning alone)."),
     ({"evidence": [{"similarity": 0.5}]}, "hybrid", "Moderate evidence: one of its sentences is on your question's "
                                                     "topic but does not state it directly (similarity 0.50)."),
-    ({"evidence": [{"similarity": 0.3}]}, "hybrid", "Weak evidence: it shares the topic, but none of its sentences "
-                                                    "addresses your question (similarity 0.30)."),
+    ({"evidence": [{"similarity": 0.3}]}, "hybrid", "Weak evidence: none of its sentences addresses your question "
+                                                    "(similarity 0.30)."),
 ])
 def test_explain_source_cases(change, mode, expected):
     assert expected in explain_source({**SOURCE, **change}, QUESTION, mode)
+
+
+def test_key_words_count_a_compound_once_and_agree_in_number():
+    from rag.explain import question_keywords
+
+    assert question_keywords("Does NoProp need back-propagation?") == ["NoProp", "need", "back-propagation"]
+    why = explain_source({"title": "T", "matched_terms": ["back-propagation"], "evidence": []},
+                         "Does NoProp need back-propagation?")
+    assert why.startswith("It contains 1 of your 3 key words: back-propagation.")
 
 
 def test_explain_source_without_scores_says_what_it_knows():
