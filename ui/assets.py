@@ -55,6 +55,9 @@ a.cite { font-weight: 600; text-decoration: none; margin-left: 1px; }
                                                  hyphens: none; }
 #chat table.compare td:nth-child(n+3) { min-width: 16em; }  /* narrow screens scroll the table, not split words */
 .copy-text { display: none; }
+.badge { display: inline-block; width: 1.25em; height: 1.25em; line-height: 1.25em; border-radius: 50%;
+         text-align: center; font-size: .8em; font-weight: 700; background: var(--pr-subdued);
+         color: var(--background-fill-primary); }
 button.copy-answer { font-size: .8em; padding: 1px 8px; margin-top: 6px; border-radius: 6px; cursor: pointer;
                      border: 1px solid var(--border-color-primary); background: var(--block-background-fill);
                      color: var(--body-text-color); }

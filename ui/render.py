@@ -112,9 +112,13 @@ def partial_message(text: str) -> str:
     return quote(text) + " …"
 
 
+_BADGE = '<span class="badge" aria-hidden="true">{}</span>'
+
+
 def notice_message(text: str, kind: str = "info") -> str:
     """A message from the app itself (an error, a question back to the user), never an answer."""
-    icon = {"error": "⚠", "clarify": "❓", "info": "ⓘ"}.get(kind, "ⓘ")
+    # Letters in a styled badge, not emoji: a system without an emoji font shows ❓ and ⓘ as empty boxes.
+    icon = {"error": "⚠", "clarify": _BADGE.format("?"), "info": _BADGE.format("i")}.get(kind, _BADGE.format("i"))
     return f'<span class="notice-{kind}">{icon} {quote(text)}</span>'
 
 
@@ -167,7 +171,7 @@ def answer_markdown(answer: dict[str, Any], turn: int, notes: Sequence[str] = ()
     if note:
         blocks.append(note)
     for n in [*(answer.get("notes") or []), *notes]:
-        blocks.append(f'<small class="note">ⓘ {quote(n)}</small>')
+        blocks.append(f'<small class="note">{_BADGE.format("i")} {quote(n)}</small>')
     blocks.append(
         f'<span class="copy-text">{quote(answer_text(answer), newlines=True)}</span>'
         '<button class="copy-answer" type="button" title="Copy the answer with its references">Copy</button>'
