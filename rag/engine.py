@@ -16,7 +16,7 @@ from rag.citations import align
 from rag.embeddings import Embedder
 from rag.errors import ContextOverflowError, EmptyIndexError, UsageError
 from rag.evidence import score_evidence, strength, unknown_names
-from rag.filters import Filters, parse_date_phrase
+from rag.filters import Filters, parse_author_phrase, parse_date_phrase
 from rag.followup import as_turns, clarification, has_topic, resolve
 from rag.generators import BACKENDS, GenerationRequest, Generator, create_generator
 from rag.library import Library
@@ -121,7 +121,10 @@ class Engine:
             if condensed and len(condensed.split()) <= 40:
                 search_query = condensed
         asked, search_query = parse_date_phrase(search_query)
-        applied = explicit.merged(asked)
+        by, search_query = parse_author_phrase(search_query)
+        applied = explicit.merged(asked).merged(by)
+        # "Which papers did Kaiming He write?": nothing to search for but the author, so list their papers.
+        listing = bool(by.author) and not has_topic(search_query) and not resolution.paper_ids
         if resolution.paper_ids and not applied.paper_ids:
             applied.paper_ids = resolution.paper_ids
 
@@ -153,7 +156,7 @@ class Engine:
         answer.evidence_strength = best
         threshold = self.settings.retrieval.abstain_threshold
         unknown = [] if resolution.paper_ids else unknown_names(search_query, idf, self.library.doc_freq)
-        if (best < threshold or unknown) and not resolution.paper_ids:
+        if (best < threshold or unknown) and not resolution.paper_ids and not (listing and sources):
             self._not_found(answer, not_covered(search_query, idf, applied, searched=len(sources)))
             answer.timings_ms = _timings(t0, t_retrieved, time.perf_counter())
             yield answer.answer
@@ -167,7 +170,14 @@ class Engine:
             max_sentences=self.settings.generator.max_sentences,
         )
         shaped: Shaped | None = None
-        if gen.uses_llm:
+        if listing:  # a list of the author's papers, each by its opening sentence; no model needed
+            plan = shape.opening_list(sources)
+            aligned = align(shape.claims_text(plan), sources, passages, self.embedder.embed,
+                            aliases=shape.aliases(plan))
+            shaped = shape.render(plan, aligned, sources)
+            answer.generator = "extractive"
+            yield shaped.text
+        elif gen.uses_llm:
             pieces: list[str] = []
             try:
                 for piece in gen.stream(request):

@@ -119,6 +119,34 @@ _PUBLICATION = re.compile(
 )
 
 
+# A person's name as written: capitalised words and initials, with the particles of surnames ("Kaiming He",
+# "A. B", "Jan van Leeuwen"). Only after words about writing, so "caused by Inflammation" or "What did MRI show"
+# are left alone.
+_NAME = r"[A-Z][\w'’\-]*\.?(?:\s+(?:[A-Z][\w'’\-]*\.?|van|von|de|der|da|di|le|la)){0,3}"
+_AUTHOR_PATTERNS = [
+    re.compile(rf"\b(?P<cut>(?:written|authored|co-authored|published)\s+by\s+(?P<name>{_NAME}))"),
+    re.compile(rf"\b(?:papers?|works?|articles?|studies|research|publications?)\s+(?P<cut>by\s+(?P<name>{_NAME}))"),
+    re.compile(rf"\b(?P<cut>(?:did|has|have|does)\s+(?P<name>{_NAME})\s+(?:write|written|author|authored|publish|"
+               r"published|co-author|co-authored))\b"),
+]
+
+
+def parse_author_phrase(question: str) -> tuple[Filters, str]:
+    """An author filter stated in the question ("Which papers did Kaiming He write?", "papers by Jacob Devlin on
+    pre-training", "written by A. B") and the question without it. The filter is the surname (a substring of the
+    author names), or the whole name when the surname is shorter than three letters ("He")."""
+    for pattern in _AUTHOR_PATTERNS:
+        m = pattern.search(question)
+        if not m:
+            continue
+        name = m.group("name").strip()
+        last = name.split()[-1].rstrip(".")
+        rest = question[: m.start("cut")] + question[m.end("cut"):]
+        rest = re.sub(r"\s+([?.!,])", r"\1", re.sub(r"\s{2,}", " ", rest)).strip()
+        return Filters(author=last if len(last) >= 3 else name, phrase=m.group("cut")), rest
+    return Filters(), question
+
+
 def parse_date_phrase(question: str) -> tuple[Filters, str]:
     """Year filter stated in the question ("papers since 2024", "published in 2023", "before 2022, which papers")
     and the question without it. Years in a question that does not talk about publications are left alone."""

@@ -279,6 +279,17 @@ def _matching_papers(sources: list["Source"], usable: list[int], limit: int) -> 
     return [i for i in usable if _best_relevance(sources[i]) >= best * tuning.RELATIVE_FLOOR_LIST][:limit]
 
 
+def opening_list(sources: list["Source"]) -> Plan:
+    """Every source as a list item with its abstract's opening sentence: what a paper is about, when the question
+    asks for papers (by an author) rather than about something in them."""
+    claims = []
+    for i, src in enumerate(sources):
+        if src.evidence:
+            first = min(src.evidence, key=lambda e: e.start).text
+            claims.append(Claim(clean(first, name_of(src)), i, "item", first))
+    return Plan("list", claims)
+
+
 def _list_plan(sources: list["Source"], chosen: list[int]) -> Plan:
     return Plan("list", [
         Claim(clean(sources[i].evidence[0].text, name_of(sources[i])), i, "item", sources[i].evidence[0].text)
@@ -396,7 +407,8 @@ def render(p: Plan, aligned: "Aligned", sources: list["Source"]) -> Shaped:
             items.append({"paper_id": src.paper_id, "title": src.title, "year": src.year, "text": s.text,
                           "citations": s.citations})
         # Not "N papers match": the list holds the best of the papers searched (top_k), not every match.
-        return Shaped(f"The {len(items)} papers that match best:\n" + "\n".join(lines), "list", items=items)
+        head = "The paper that matches best:" if len(items) == 1 else f"The {len(items)} papers that match best:"
+        return Shaped(head + "\n" + "\n".join(lines), "list", items=items)
     # comparison
     rows: dict[int, dict[str, Any]] = {}
     for claim, s in zip(p.claims, sentences):
