@@ -216,7 +216,7 @@ class Engine:
 
     def _example_title(self) -> str | None:
         recent = self.library.recent(limit=1)
-        return recent[0]["title"] if recent else None
+        return shape.short_title(recent[0]["title"]) if recent else None
 
     def _extractive(self, request: GenerationRequest, passages: dict) -> tuple[Any, Shaped]:
         """The answer made of the abstracts' own sentences, shaped by the question, citations checked."""

@@ -130,6 +130,18 @@ def paper_name(title: str, abstract: str = "") -> str:
     return " ".join(words[:5]) + ("…" if len(words) > 5 else "")
 
 
+def short_title(title: str, limit: int = 70) -> str:
+    """A title to quote in a sentence: its name before the colon ("RelP"), the whole title when it is short
+    enough, else its first words (never cut inside a word)."""
+    head, sep, _ = title.partition(":")
+    if sep and 1 <= len(head.split()) <= 4:
+        return head.strip()
+    if len(title) <= limit:
+        return title
+    cut = title[:limit].rsplit(" ", 1)[0].rstrip(",;:-")
+    return cut + "…"
+
+
 def _short(name: str) -> bool:
     return len(name.split()) <= 3 and not name.endswith("…")
 

@@ -43,12 +43,13 @@ def create_app(engine: Any) -> Any:
 
     from ingest.readers import SUPPORTED_EXTENSIONS
     from rag.generators.availability import available_backends
+    from rag.shape import short_title
     from ui.uploads import check_uploads, ingest_files
 
     settings = engine.settings
     store_stats = engine.library.stats()
     papers = engine.library.recent(limit=50) if store_stats["papers"] else []
-    example_title = render.clip(papers[0]["title"], 60) if papers else None
+    example_title = short_title(papers[0]["title"]) if papers else None
     writers = available_backends(settings)
     writer = settings.generator.backend if settings.generator.backend in writers else "extractive"
     upload_dirs = [str(Path(gr.utils.get_upload_folder()).resolve()), gr.utils.get_upload_folder()]

@@ -52,6 +52,15 @@ def test_clean_makes_a_sentence_read_on_its_own(sentence, expected):
     assert clean(sentence, "RelP") == expected
 
 
+def test_short_title_never_cuts_a_word():
+    from rag.shape import short_title
+
+    assert short_title("Continuum: Efficient and Robust Multi-Turn LLM Agent Scheduling") == "Continuum"
+    assert short_title("Deep Residual Learning for Image Recognition") == "Deep Residual Learning for Image Recognition"
+    long = "Scalable iterative pruning of large language and vision models using block coordinate descent"
+    assert short_title(long) == "Scalable iterative pruning of large language and vision models using…"
+
+
 def test_clean_never_inlines_a_long_title():
     long = "Neuro-inspired Ensemble-to-Ensemble Communication…"
     assert clean("We introduce a primitive.", long) == "The authors introduce a primitive."
