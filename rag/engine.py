@@ -122,6 +122,9 @@ class Engine:
                 search_query = condensed
         asked, search_query = parse_date_phrase(search_query)
         by, search_query = parse_author_phrase(search_query)
+        if by.author and " " in by.author and not self.library.lexical.matching_count(Filters(author=by.author)):
+            surname = by.author.split()[-1].rstrip(".")  # "Geoffrey Hinton" for "Geoffrey E. Hinton"
+            by.author = surname if len(surname) >= 3 else by.author
         applied = explicit.merged(asked).merged(by)
         # "Which papers did Kaiming He write?": nothing to search for but the author, so list their papers.
         listing = bool(by.author) and not has_topic(search_query) and not resolution.paper_ids

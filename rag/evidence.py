@@ -101,6 +101,21 @@ def _cues(question: str) -> list[re.Pattern[str]]:
     return [sentence_cue for question_cue, sentence_cue in _CUES if question_cue.search(question)]
 
 
+# "Code is available at https://...": a sentence about where the code or data is, not about the research. It is
+# never quoted as evidence unless the question asks about code, data or availability.
+_AVAILABILITY = re.compile(
+    r"https?://|www\.|github\.com|\b(code|codes|source code|implementation|models?|data|datasets?|package|weights)"
+    r"\b[^.]{0,80}\b(is|are|will be|has been|have been)\s+(publicly |freely |openly |now |made )?"
+    r"(available|released|open[- ]sourced)",
+    re.I,
+)
+_ASKS_AVAILABILITY = re.compile(
+    r"\b(code|github|implementation|available|availability|release[ds]?|open[- ]source[d]?|repository|url|link|"
+    r"website|download)\b",
+    re.I,
+)
+
+
 def score_evidence(
     question: str, query_vector: "np.ndarray", sources: list[Source], passages: dict[str, "Passage"],
     idf: TermIDF,
@@ -110,6 +125,7 @@ def score_evidence(
     import numpy as np
 
     q_terms = idf.question_terms(question)
+    quote_availability = bool(_ASKS_AVAILABILITY.search(question))
     cues = _cues(question)
     asked = asked_phrases(question)
     for src in sources:
@@ -122,6 +138,8 @@ def score_evidence(
         focus = _focus(q_terms, [s.terms for s in sentences], idf)
         evidence = []
         for sent, sim, foc in zip(sentences, sims, focus):
+            if not quote_availability and _AVAILABILITY.search(sent.text):
+                continue
             overlap = weighted_overlap(q_terms, sent.terms, idf)
             share = max((asked_share(a, sent.terms, idf) for a in asked), default=0.0)
             bonus = tuning.CUE_BONUS * sum(1 for cue in cues if cue.search(sent.text)) + tuning.FOCUS_WEIGHT * foc

@@ -133,17 +133,16 @@ _AUTHOR_PATTERNS = [
 
 def parse_author_phrase(question: str) -> tuple[Filters, str]:
     """An author filter stated in the question ("Which papers did Kaiming He write?", "papers by Jacob Devlin on
-    pre-training", "written by A. B") and the question without it. The filter is the surname (a substring of the
-    author names), or the whole name when the surname is shorter than three letters ("He")."""
+    pre-training", "written by A. B") and the question without it. The filter is the name as written (a substring
+    of the author names; the engine falls back to the surname when no paper has the whole name)."""
     for pattern in _AUTHOR_PATTERNS:
         m = pattern.search(question)
         if not m:
             continue
         name = m.group("name").strip()
-        last = name.split()[-1].rstrip(".")
         rest = question[: m.start("cut")] + question[m.end("cut"):]
         rest = re.sub(r"\s+([?.!,])", r"\1", re.sub(r"\s{2,}", " ", rest)).strip()
-        return Filters(author=last if len(last) >= 3 else name, phrase=m.group("cut")), rest
+        return Filters(author=name, phrase=m.group("cut")), rest
     return Filters(), question
 
 

@@ -72,6 +72,20 @@ def test_far_off_questions_abstain(engine, question):
     assert 1 <= len(answer.suggestions) <= 3
 
 
+def test_where_the_code_is_is_not_evidence_unless_asked(engine):
+    # A yes/no answer quoted "Preview code is available at: https://github.com/..." as its concluding sentence.
+    answer = engine.ask("Does Continuum improve job completion time?")
+    assert answer.citations and "github" not in answer.answer.lower() and "available at" not in answer.answer
+    asked = engine.ask("Where is the code of Continuum available?")
+    assert "github.com" in asked.answer
+
+
+def test_clean_keeps_a_name_that_starts_lowercase():
+    from rag.shape import clean
+
+    assert clean("Our approach scales to large models.", "iCBS") == "iCBS's approach scales to large models."
+
+
 def test_a_filter_nothing_matches_says_so(engine):
     # It said "the closest ones, listed below, share too little of it" and listed nothing.
     from rag.filters import Filters

@@ -13,7 +13,7 @@ from rag.filters import parse_author_phrase
     [
         ("Which papers did Kaiming He write?", "Kaiming He", "Which papers?"),
         ("What has Devlin written about language models?", "Devlin", "What about language models?"),
-        ("List the papers by Jacob Devlin on pre-training", "Devlin", "List the papers on pre-training"),
+        ("List the papers by Jacob Devlin on pre-training", "Jacob Devlin", "List the papers on pre-training"),
         ("Which work written by A. B uses graphs?", "A. B", "Which work uses graphs?"),
         ("Show me papers authored by van der Berg", None, None),  # a name must start with a capital
     ],
@@ -54,6 +54,13 @@ def test_which_papers_did_an_author_write_lists_them(engine):
         "Deep Residual Learning for Image Recognition"]
     assert answer.filters["author"] == "Kaiming He"
     assert answer.answer.startswith("The paper that matches best:\n- Deep Residual Learning for Image Recognition")
+
+
+def test_the_whole_name_first_then_the_surname(engine):
+    answer = engine.ask("Which papers did Xiangyu Zhang write?")  # not every Zhang
+    assert answer.filters["author"] == "Xiangyu Zhang" and len(answer.items) == 1
+    answer = engine.ask("Which papers did Jacob M. Devlin write?")  # no paper has that whole name
+    assert answer.filters["author"] == "Devlin" and answer.items[0]["title"].startswith("BERT")
 
 
 def test_an_author_and_a_topic_search_that_authors_papers_for_the_topic(engine):
