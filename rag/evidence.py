@@ -103,12 +103,24 @@ def _cues(question: str) -> list[re.Pattern[str]]:
 
 # "Code is available at https://...": a sentence about where the code or data is, not about the research. It is
 # never quoted as evidence unless the question asks about code, data or availability.
-_AVAILABILITY = re.compile(
-    r"https?://|www\.|github\.com|\b(code|codes|source code|implementation|models?|data|datasets?|package|weights)"
+_AVAILABLE_CLAIM = re.compile(
+    r"\b(code|codes|source code|implementation|models?|data|datasets?|package|weights)"
     r"\b[^.]{0,80}\b(is|are|will be|has been|have been)\s+(publicly |freely |openly |now |made )?"
     r"(available|released|open[- ]sourced)",
     re.I,
 )
+_URL = re.compile(r"https?://|www\.|github\.com", re.I)
+_AVAILABILITY_WORDS = re.compile(
+    r"\b(code|codes|source|implementation|available|release[ds]?|repository|project page|website|download|"
+    r"found at|accessible)\b",
+    re.I,
+)
+
+
+def about_availability(text: str) -> bool:
+    """Whether a sentence says where code or data is ("Code is available at https://...", "We release our models"),
+    rather than something about the research (a URL alone, e.g. a leaderboard's, does not make it so)."""
+    return bool(_AVAILABLE_CLAIM.search(text) or (_URL.search(text) and _AVAILABILITY_WORDS.search(text)))
 _ASKS_AVAILABILITY = re.compile(
     r"\b(code|github|implementation|available|availability|release[ds]?|open[- ]source[d]?|repository|url|link|"
     r"website|download)\b",
@@ -138,7 +150,7 @@ def score_evidence(
         focus = _focus(q_terms, [s.terms for s in sentences], idf)
         evidence = []
         for sent, sim, foc in zip(sentences, sims, focus):
-            if not quote_availability and _AVAILABILITY.search(sent.text):
+            if not quote_availability and about_availability(sent.text):
                 continue
             overlap = weighted_overlap(q_terms, sent.terms, idf)
             share = max((asked_share(a, sent.terms, idf) for a in asked), default=0.0)

@@ -175,7 +175,7 @@ def clean(sentence: str, name: str) -> str:
         return "their"
 
     text = re.sub(r"\b[Oo]ur\b", our, text)
-    return text if ref and text.startswith(ref) else text[:1].upper() + text[1:]  # "iCBS's approach" stays
+    return text[:1].upper() + text[1:]  # ("iCBS's" becomes "ICBS's": the sentence splitter needs a capital)
 
 
 @dataclass

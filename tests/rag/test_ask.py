@@ -80,10 +80,17 @@ def test_where_the_code_is_is_not_evidence_unless_asked(engine):
     assert "github.com" in asked.answer
 
 
-def test_clean_keeps_a_name_that_starts_lowercase():
-    from rag.shape import clean
+@pytest.mark.parametrize("sentence, expected", [
+    ("Preview code is available at: https://github.com/Hanchenli/vllm-continuum", True),
+    ("The authors release all codes in https://github.com/x/GraNet.", True),
+    ("Our code and models will be publicly released.", True),
+    ("The tokenizer sets a record on the leaderboard at http://lb.example report.", False),  # a claim with a link
+    ("Code generation improves with the size of the model.", False),
+])
+def test_what_counts_as_a_sentence_about_availability(sentence, expected):
+    from rag.evidence import about_availability
 
-    assert clean("Our approach scales to large models.", "iCBS") == "iCBS's approach scales to large models."
+    assert about_availability(sentence) is expected
 
 
 def test_a_filter_nothing_matches_says_so(engine):
