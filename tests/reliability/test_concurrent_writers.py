@@ -17,31 +17,15 @@ import pytest
 from conftest import ROOT, assert_consistent, env_for, make_settings, paperrag_cmd
 
 pytestmark = pytest.mark.slow
-PUBMEDQA = next(
-    (p for p in (ROOT.parent / "shared", Path("/work/shared")) if (p / "datasets/pubmedqa-dev/corpus.jsonl").exists()),
-    None,
-)
-BUNDLED_ABSTRACTS = ROOT / "data" / "daily_papers_2025-11-10.txt"
+# Real abstracts, vendored with the evaluation suite (evals/suite.yaml).
+PUBMEDQA_CORPUS = ROOT / "evals" / "datasets" / "pubmedqa-dev" / "corpus.jsonl"
 
 
 def real_papers(n: int, skip: int = 0) -> list[dict]:
-    """Real abstracts: pubmedqa-dev when it is on this machine, else papers made of the bundled listing's sentences
-    around one sentence of their own."""
-    if PUBMEDQA:
-        rows = [json.loads(line) for line in open(PUBMEDQA / "datasets/pubmedqa-dev/corpus.jsonl", encoding="utf-8")]
-        return rows[skip : skip + n]
-    from ingest.readers import read_records
-    from rag.text import split_sentences
-    from rag.types import Paper
-
-    pool = [s for p in read_records(BUNDLED_ABSTRACTS) if isinstance(p, Paper) for s in split_sentences(p.abstract)]
-    rng = random.Random(skip)
-    rows = []
-    for i in range(skip, skip + n):
-        own = f"Cohort {i} showed a response rate of {rng.randint(10, 99)} percent after {i % 50 + 2} weeks of therapy."
-        rows.append({"id": f"real-{i}", "title": f"Cohort study {i}",
-                     "abstract": " ".join([rng.choice(pool), own] + rng.sample(pool, 4)), "date": "2024-01-01"})
-    return rows
+    """Real abstracts: pubmedqa-dev's, `n` of them from `skip` on."""
+    rows = [json.loads(line) for line in open(PUBMEDQA_CORPUS, encoding="utf-8")]
+    assert len(rows) >= skip + n, f"{PUBMEDQA_CORPUS} has {len(rows)} abstracts, the test needs {skip + n}"
+    return rows[skip : skip + n]
 
 
 def write_listing(path: Path, rows: list[dict]) -> Path:
