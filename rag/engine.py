@@ -5,7 +5,6 @@ question -> follow-up resolution -> date phrase -> retrieval -> evidence -> (abs
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from typing import Any, Iterator, Sequence
@@ -174,10 +173,7 @@ class Engine:
         )
         shaped: Shaped | None = None
         if listing:  # a list of the author's papers, each by its opening sentence; no model needed
-            plan = shape.opening_list(sources)
-            aligned = align(shape.claims_text(plan), sources, passages, self.embedder.embed,
-                            aliases=shape.aliases(plan))
-            shaped = shape.render(plan, aligned, sources)
+            aligned, shaped = self._extractive(request, passages, shape.opening_list(sources))
             answer.generator = "extractive"
             yield shaped.text
         elif gen.uses_llm:
@@ -221,9 +217,11 @@ class Engine:
         recent = self.library.recent(limit=1)
         return shape.short_title(recent[0]["title"]) if recent else None
 
-    def _extractive(self, request: GenerationRequest, passages: dict) -> tuple[Any, Shaped]:
-        """The answer made of the abstracts' own sentences, shaped by the question, citations checked."""
-        plan = shape.plan(request.question, request.sources, request.max_sentences)
+    def _extractive(self, request: GenerationRequest, passages: dict, plan: shape.Plan | None = None
+                    ) -> tuple[Any, Shaped]:
+        """The answer made of the abstracts' own sentences, shaped by the question (or as `plan` says), citations
+        checked."""
+        plan = plan or shape.plan(request.question, request.sources, request.max_sentences)
         aligned = align(shape.claims_text(plan), request.sources, passages, self.embedder.embed,
                         aliases=shape.aliases(plan))
         return aligned, shape.render(plan, aligned, request.sources)
@@ -241,14 +239,14 @@ class Engine:
 def not_covered(question: str, idf: Any, applied: Filters, searched: int = 1) -> str:
     """Why a question is not covered, in the reader's words: no paper within the filter, or the words of the
     question no paper contains; `searched` is how many papers the search found."""
-    from rag.terms import terms
+    from rag.terms import keywords, terms
 
     if not searched and not applied.empty:
         return f"no paper in the collection matches the filter ({applied.describe()}): widen or clear it."
 
     within = f" within the filter ({applied.describe()})" if not applied.empty else ""
     missing: list[str] = []
-    for w in re.findall(r"[A-Za-z0-9][\w\-.]*[A-Za-z0-9]|[A-Za-z0-9]", question):
+    for w in keywords(question):
         t = terms(w)
         parts = t[:-1] if len(t) > 1 else t  # a compound's own parts; its joined form may be a spelling artefact
         if any(x in idf.unseen for x in parts) and w.lower() not in {m.lower() for m in missing}:

@@ -121,6 +121,8 @@ def about_availability(text: str) -> bool:
     """Whether a sentence says where code or data is ("Code is available at https://...", "We release our models"),
     rather than something about the research (a URL alone, e.g. a leaderboard's, does not make it so)."""
     return bool(_AVAILABLE_CLAIM.search(text) or (_URL.search(text) and _AVAILABILITY_WORDS.search(text)))
+
+
 _ASKS_AVAILABILITY = re.compile(
     r"\b(code|github|implementation|available|availability|release[ds]?|open[- ]source[d]?|repository|url|link|"
     r"website|download)\b",

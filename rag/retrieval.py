@@ -94,8 +94,8 @@ def identifiers_first(
     library: "Library", query: str, ranked: list[tuple[str, float]], n: int, filters: Filters,
     titled: Sequence[str] = (),
 ) -> list[tuple[str, float]]:
-    """Papers the question names come first, whatever their other scores: `titled`, the papers whose title is
-    headed by a name in the question ("What is ARISE?" -> "ARISE: An Adaptive ..."), then papers containing more of the
+    """Papers the question names come first, whatever their other scores: `titled` (papers whose title is headed
+    by a name in the question: "What is ARISE?" -> "ARISE: An Adaptive ..."), then papers containing more of the
     question's identifiers ("Mamba-2", "A010", "GPT-4V"). A researcher naming a model means that model, and
     near-identical abstracts about other models (or a sentence where "barriers arise") must not outrank it.
     Names no paper has (a typo, a model the collection lacks) change nothing. Papers that contain them but

@@ -110,13 +110,18 @@ def _acronym(token: str) -> bool:
     return not plural and (uppers >= 2 or (uppers == 1 and any(c.isdigit() for c in token)))
 
 
+def _title_head(title: str) -> str | None:
+    """The name before a title's colon ("RelP" in "RelP: Faithful and Efficient ..."), when it is short."""
+    head, sep, _ = title.partition(":")
+    return head.strip() if sep and 1 <= len(head.split()) <= 4 else None
+
+
 def paper_name(title: str, abstract: str = "") -> str:
     """What to call a paper in a sentence: the name before its title's colon ("RelP", "D-Former"), else the
     name its abstract gives what it proposes ("we propose random parameter sharing (RPS)"; "a method, named ...
     (GraNet)" wins over an earlier acronym of a part), else its first words."""
-    head, sep, _ = title.partition(":")
-    if sep and 1 <= len(head.split()) <= 4:
-        return head.strip()
+    if _title_head(title):
+        return _title_head(title)
     for sentence in re.split(r"(?<=[.!?])\s+", abstract):
         m = _NAMING.search(sentence)
         if not m:
@@ -133,9 +138,8 @@ def paper_name(title: str, abstract: str = "") -> str:
 def short_title(title: str, limit: int = 70) -> str:
     """A title to quote in a sentence: its name before the colon ("RelP"), the whole title when it is short
     enough, else its first words (never cut inside a word)."""
-    head, sep, _ = title.partition(":")
-    if sep and 1 <= len(head.split()) <= 4:
-        return head.strip()
+    if _title_head(title):
+        return _title_head(title)
     if len(title) <= limit:
         return title
     cut = title[:limit].rsplit(" ", 1)[0].rstrip(",;:-")
