@@ -291,7 +291,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         for vname, agg in summary["variants"].items():
             mark = "*" if vname == defaults[name] else " "
             cells = "".join(
-                f"{'-' if agg.get(c) is None else (format(agg[c], '.0f') if c.endswith('_ms') else format(agg[c], '.3f')):>16}"
+                f"{'-' if agg.get(c) is None else (format(agg[c], '.0f') if c.endswith(('_ms', '_count')) else format(agg[c], '.3f')):>16}"
                 for c in SUITE_METRICS
             )
             print(f"{mark}{vname:<23}{cells}")

@@ -4,6 +4,7 @@
                document per paper: the standard BM25 baseline, sharing nothing with PaperRAG's lexical index.
   plain-dense  cosine between the question and "title. abstract" embedded by the same model (the paper vectors
                Chroma stores, compared exhaustively): the standard dense baseline.
+  plain-rrf    reciprocal rank fusion (k=60) of the two lists above, 100 deep: the standard hybrid baseline.
 Both see the raw question only: no follow-up resolution, no date filters, no fusion, no re-ranking.
 """
 
@@ -15,7 +16,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import numpy as np
 
-PLAIN = ("plain-bm25", "plain-dense")
+PLAIN = ("plain-bm25", "plain-dense", "plain-rrf")
+RRF_DEPTH = 100
+RRF_K = 60
 
 
 @dataclass
@@ -56,4 +59,10 @@ class PlainRetrievers:
         if name == "plain-dense":
             sims = self.vectors @ self.embed_query(question)
             return [self.ids[int(i)] for i in np.argsort(-sims)[:k]]
+        if name == "plain-rrf":
+            fused: dict[str, float] = {}
+            for ranking in (self.rank("plain-bm25", question, RRF_DEPTH), self.rank("plain-dense", question, RRF_DEPTH)):
+                for r, pid in enumerate(ranking, start=1):
+                    fused[pid] = fused.get(pid, 0.0) + 1.0 / (RRF_K + r)
+            return sorted(fused, key=lambda pid: -fused[pid])[:k]
         raise ValueError(name)

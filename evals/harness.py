@@ -39,6 +39,13 @@ class DatasetSpec:
     corpus: list[Path]
     split: bool = False
     llm: bool = True
+    verdicts: Path | None = None  # each item's yes / no / maybe / not stated label, in a file of its own
+    ask: str | None = None  # how to ask each item ("Is it true that {claim}?")
+    optional: bool = False  # data kept outside the repository: skipped, with a line saying so, when absent
+
+    @property
+    def present(self) -> bool:
+        return self.questions.is_file() and all(c.exists() for c in self.corpus)
 
 
 def load_suite(path: Path = SUITE) -> list[DatasetSpec]:
@@ -50,6 +57,7 @@ def load_suite(path: Path = SUITE) -> list[DatasetSpec]:
         DatasetSpec(
             name, (base / d["questions"]).resolve(), [(base / c).resolve() for c in d["corpus"]],
             bool(d.get("split", False)), bool(d.get("llm", True)),
+            (base / d["verdicts"]).resolve() if d.get("verdicts") else None, d.get("ask"), bool(d.get("optional")),
         )
         for name, d in data["datasets"].items()
     ]
@@ -94,6 +102,8 @@ def run(
     split: bool = False,
     name: str | None = None,
     llm: bool = True,
+    verdicts: str | Path | None = None,
+    ask: str | None = None,
 ) -> EvalRun:
     """One data set: its questions over its corpus, every variant, a report in `out`."""
     from tqdm import tqdm
@@ -103,7 +113,7 @@ def run(
     from rag.embeddings import Embedder
     from rag.engine import Engine
 
-    items = load_dataset(dataset or DEFAULT_DATASET)
+    items = load_dataset(dataset or DEFAULT_DATASET, verdicts=verdicts, ask=ask)
     corpus_paths = [Path(c) for c in (corpus or settings.ingest.default_paths)]
     s = eval_settings(settings, corpus_paths)
     embedder = embedder or Embedder(s.embedding)
@@ -172,9 +182,13 @@ def run_suite(
         specs = [s for s in specs if s.name in names]
     runs = {}
     for spec in specs:
+        if spec.optional and not spec.present:
+            print(f"eval: skipping {spec.name}: its data is not at {spec.questions.parent}", file=sys.stderr)
+            continue
         runs[spec.name] = run(
             settings, dataset=spec.questions, corpus=spec.corpus, variants=variants, out=Path(out) / spec.name,
             progress=progress, embedder=embedder, split=spec.split, name=spec.name, llm=spec.llm,
+            verdicts=spec.verdicts, ask=spec.ask,
         )
     from evals.report import write_suite_report
 

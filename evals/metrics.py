@@ -127,3 +127,89 @@ def percentile(values: Sequence[float], q: float) -> float:
 def mean(values: Sequence[float | None]) -> float | None:
     xs = [v for v in values if v is not None]
     return sum(xs) / len(xs) if xs else None
+
+
+# ----- answers graded as a whole ----------------------------------------------------------------------------------
+# A researcher reads an answer as right or wrong, not as a set of overlaps. `grade` says whether an answer is fully
+# right and whether it is confidently wrong (an answer given with citations that a reader would believe and that is
+# false: a wrong yes/no verdict, a fact from papers other than the one that answers, a "not found"-worthy question
+# answered anyway, a false premise confirmed). A refusal or a hedge is neither right nor confidently wrong.
+VERDICT_CLASSES = {"yes": "yes", "no": "no", "possibly": "maybe", "mixed": "maybe", "maybe": "maybe",
+                   "not stated": "not stated"}
+
+
+def verdict_label(verdict: str | None) -> str | None:
+    """An answer's verdict as a data set's label: Yes, No, Possibly / Mixed (maybe), Not stated."""
+    return VERDICT_CLASSES.get((verdict or "").strip().lower()) if verdict else None
+
+
+def grade(
+    *,
+    expect: str,
+    gold: Sequence[str],
+    acceptable: Sequence[str] = (),
+    exact: bool = False,
+    verdict: str | None = None,
+    key_facts: Sequence[Sequence[str]] = (),
+    abstained: bool,
+    kind: str,
+    answered_verdict: str | None,
+    cited: Sequence[str],
+    named: str | None,
+    text: str,
+) -> tuple[bool, bool]:
+    """(fully right, confidently wrong) of one answer.
+
+    expect answer: not abstained; the first cited paper is gold; every key fact present; the verdict (if the item
+      has one) equal to the gold verdict; with `exact`, every gold paper cited and none outside gold + acceptable.
+      Confidently wrong: a yes/no verdict opposite to the gold one (or Yes/No where the gold says "not stated"),
+      or an answer that cites none of the gold papers.
+    expect not-found: right when abstained; confidently wrong when answered.
+    expect not-stated: right when the answer says the paper does not report it (kind "not-stated" or verdict "Not
+      stated") about the paper named (`named`: the first cited or first retrieved paper) being gold; confidently
+      wrong when it answers anyway.
+    expect correction: right when the gold paper is cited, the correcting key facts are present and the verdict is
+      not Yes; confidently wrong when it says Yes or answers from other papers.
+    expect clarify: right when the question is asked back.
+    """
+    gold_set, ok = set(gold), set(gold) | set(acceptable)
+    got = verdict_label(answered_verdict)
+    facts = key_fact_recall(text, key_facts)
+    facts_ok = facts is None or facts >= 1.0
+    says_not_stated = kind == "not-stated" or got == "not stated"
+    cites_gold = bool(gold_set & set(cited))
+    if expect == "clarify":
+        return kind == "clarify", False
+    if expect == "not-found":
+        return abstained and kind == "not-found", not abstained and kind not in ("clarify",)
+    if expect == "not-stated":
+        right = says_not_stated and named in gold_set
+        return right, not abstained and not says_not_stated and kind != "clarify"
+    if expect == "correction":
+        right = cites_gold and facts_ok and got not in ("yes",)
+        return right, got == "yes" or (not abstained and bool(cited) and not cites_gold)
+    # expect == "answer"
+    if abstained or kind == "clarify":
+        return False, False
+    if verdict == "not stated":  # nothing supports a verdict, so nothing need be cited: the paper looked at counts
+        return got == "not stated" and (cited[0] if cited else named) in gold_set, got in ("yes", "no")
+    right = bool(cited) and cited[0] in (ok if exact else gold_set) and facts_ok
+    if verdict:
+        right = right and got == verdict
+    if exact:
+        right = right and gold_set <= set(cited) and set(cited) <= ok
+    wrong_verdict = bool(verdict) and got in ("yes", "no") and got != verdict
+    return right, wrong_verdict or (bool(cited) and not cites_gold)
+
+
+def macro_f1(pairs: Sequence[tuple[str, str | None]], classes: Sequence[str]) -> float | None:
+    """Mean over `classes` of the F1 of predicting that class, from (gold, predicted) pairs."""
+    if not pairs:
+        return None
+    scores = []
+    for c in classes:
+        tp = sum(g == c and p == c for g, p in pairs)
+        fp = sum(g != c and p == c for g, p in pairs)
+        fn = sum(g == c and p != c for g, p in pairs)
+        scores.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
+    return sum(scores) / len(scores)

@@ -10,6 +10,7 @@ from evals.runner import TurnResult, results_as_dicts
 
 # Columns of the markdown table, in reading order: retrieval, citations, answers, abstention, latency.
 TABLE_METRICS = [
+    "correct", "confidently_wrong_count", "verdict_accuracy", "verdict_macro_f1", "not_stated_recall",
     "hit@1", "hit@5", "recall@5", "mrr@10", "ndcg@10",
     "citation_precision", "citation_recall", "multi_citation_recall", "sentence_support",
     "key_fact_recall", "token_f1", "rouge_l",
@@ -22,7 +23,7 @@ PLOT_METRICS = TABLE_METRICS[:-2]
 def _fmt(v: float | None, key: str) -> str:
     if v is None:
         return "-"
-    return f"{v:.0f}" if key.endswith("_ms") else f"{v:.3f}"
+    return f"{v:.0f}" if key.endswith(("_ms", "_count")) else f"{v:.3f}"
 
 
 def failures(results: Sequence[TurnResult]) -> list[tuple[TurnResult, str]]:
@@ -31,6 +32,14 @@ def failures(results: Sequence[TurnResult]) -> list[tuple[TurnResult, str]]:
     for r in results:
         m = r.metrics
         why = []
+        if m.get("confidently_wrong"):
+            why.append("CONFIDENTLY WRONG")
+        if r.gold_verdict and m.get("verdict_correct") == 0:
+            why.append(f"verdict {r.verdict or '-'} (expected {r.gold_verdict})")
+        if r.expect in ("not-stated", "correction", "clarify") and not m.get("correct"):
+            why.append(f"expected {r.expect}, got {r.kind}")
+        if m.get("correct") == 0 and not why and r.exact:
+            why.append("papers listed are not exactly the ones asked for")
         if not r.answerable and not r.abstained:
             why.append("answered a question the collection does not cover")
         if r.answerable and r.abstained:
@@ -43,6 +52,8 @@ def failures(results: Sequence[TurnResult]) -> list[tuple[TurnResult, str]]:
             why.append(f"key facts {m['key_fact_recall']:.0%}")
         if m.get("date_filter_correct") == 0:
             why.append(f"date filter {r.filters} != expected {r.expected_filters}")
+        if m.get("correct") == 0 and not why:
+            why.append("not fully right")
         if why:
             out.append((r, "; ".join(why)))
     return out
@@ -113,7 +124,8 @@ def write_plots(out: Path, summary: dict[str, Any], by_variant: dict[str, list[T
     import matplotlib.pyplot as plt
 
     names = list(summary["variants"])
-    metrics = [m for m in PLOT_METRICS if any(summary["variants"][n].get(m) is not None for n in names)]
+    metrics = [m for m in PLOT_METRICS if not m.endswith("_count")
+               and any(summary["variants"][n].get(m) is not None for n in names)]
     fig, ax = plt.subplots(figsize=(max(10, len(metrics) * 0.9), 5))
     width = 0.8 / max(len(names), 1)
     for i, name in enumerate(names):
@@ -159,8 +171,8 @@ def write_report(
 
 # ----- the report over every data set ---------------------------------------------------------------------------
 SUITE_METRICS = [
-    "hit@1", "mrr@10", "citation_recall", "multi_citation_recall", "key_fact_recall", "token_f1",
-    "abstain_recall", "false_abstention", "latency_p50_ms",
+    "correct", "confidently_wrong_count", "verdict_accuracy", "hit@1", "mrr@10", "ndcg@10", "citation_recall",
+    "multi_citation_recall", "key_fact_recall", "token_f1", "abstain_recall", "false_abstention", "latency_p95_ms",
 ]
 
 

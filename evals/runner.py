@@ -17,8 +17,10 @@ from evals.dataset import GoldItem
 from evals.metrics import (
     citation_precision,
     citation_recall,
+    grade,
     hit_at,
     key_fact_recall,
+    macro_f1,
     mean,
     mrr_at,
     ndcg_at,
@@ -28,9 +30,10 @@ from evals.metrics import (
     supported,
     term_set,
     token_f1,
+    verdict_label,
 )
 
-BASELINES = ("plain-bm25", "plain-dense", "bm25", "dense")
+BASELINES = ("plain-bm25", "plain-dense", "plain-rrf", "bm25", "dense")
 RANK_DEPTH = 10  # retrieval metrics look at the first 10 papers (MRR@10, nDCG@10)
 ANSWER_K = 5  # hit@5, recall@5
 
@@ -120,6 +123,13 @@ class TurnResult:
     latency_ms: float
     notes: list[str] = field(default_factory=list)
     metrics: dict[str, float | None] = field(default_factory=dict)
+    # How the answer as a whole is graded (evals/metrics.py `grade`): what the item expects, and what came back.
+    expect: str = "answer"
+    exact: bool = False
+    acceptable_ids: list[str] = field(default_factory=list)
+    gold_verdict: str | None = None
+    verdict: str | None = None
+    kind: str = ""
 
     @property
     def answerable(self) -> bool:
@@ -169,9 +179,20 @@ def score_turn(r: TurnResult, key_facts: Sequence[Sequence[str]], support: float
                 "key_fact_recall": key_fact_recall(r.answer, key_facts),
                 "token_f1": token_f1(r.answer, r.reference_answer),
                 "rouge_l": rouge_l(r.answer, r.reference_answer),
-                "false_abstention": float(r.abstained),
             }
         )
+        if r.expect in ("answer", "correction"):  # a "not stated" about the named paper is the right answer there
+            m["false_abstention"] = float(r.abstained)
+    if answers:
+        right, wrong = grade(
+            expect=r.expect, gold=r.gold_ids, acceptable=r.acceptable_ids, exact=r.exact, verdict=r.gold_verdict,
+            key_facts=key_facts, abstained=r.abstained, kind=r.kind, answered_verdict=r.verdict, cited=r.cited_ids,
+            named=r.ranked_ids[0] if r.ranked_ids else None, text=r.answer,
+        )
+        m["correct"] = float(right)
+        m["confidently_wrong"] = float(wrong)
+        if r.gold_verdict:
+            m["verdict_correct"] = float(verdict_label(r.verdict) == r.gold_verdict)
     if r.expected_filters is not None:
         want = {k: v for k, v in r.expected_filters.items() if v is not None}
         got = {k: r.filters.get(k) for k in ("year_from", "year_to") if r.filters.get(k) is not None}
@@ -237,6 +258,12 @@ def run_variant(
                 expected_filters=item.expected_filters if item.type == "date" else None,
                 latency_ms=latency,
                 notes=list(answer.notes),
+                expect=turn.expect,
+                exact=turn.exact,
+                acceptable_ids=list(turn.acceptable_ids),
+                gold_verdict=turn.verdict,
+                verdict=answer.verdict,
+                kind=answer.kind,
             )
             score_turn(r, turn.key_facts, _sentence_support(engine, answer))
             results.append(r)
@@ -266,6 +293,17 @@ def aggregate(results: Sequence[TurnResult]) -> dict[str, float | None]:
     out["multi_citation_recall"] = mean(multi) if multi else None
     if results and results[0].variant in PLAIN:  # no answers: abstention is not defined
         out["abstain_recall"] = out["abstain_precision"] = None
+        return out
+    out["confidently_wrong_count"] = float(sum(r.metrics.get("confidently_wrong") or 0 for r in results))
+    judged = [(r.gold_verdict, verdict_label(r.verdict)) for r in results if r.gold_verdict]
+    if judged:
+        classes = sorted({g for g, _ in judged})
+        out["verdict_accuracy"] = sum(g == p for g, p in judged) / len(judged)
+        out["verdict_macro_f1"] = macro_f1(judged, classes)
+        yes_no = [(g, p) for g, p in judged if g in ("yes", "no")]
+        out["verdict_accuracy_yes_no"] = sum(g == p for g, p in yes_no) / len(yes_no) if yes_no else None
+        others = [p for g, p in judged if g == "not stated"]
+        out["not_stated_recall"] = sum(p == "not stated" for p in others) / len(others) if others else None
     return out
 
 

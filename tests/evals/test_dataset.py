@@ -171,3 +171,47 @@ def test_missing_and_empty_files(tmp_path):
 
 def test_default_dataset_is_the_packaged_file():
     assert DEFAULT_DATASET.name == "gold.jsonl" and DEFAULT_DATASET.is_file()
+
+
+# ----- the researcher set (evals/datasets/researcher.jsonl) -----------------------------------------------------
+RESEARCHER = DEFAULT_DATASET.parent / "researcher.jsonl"
+
+
+def test_researcher_set_covers_every_failure_class_with_about_half_no(corpus):
+    items = load_dataset(RESEARCHER)
+    counts = Counter(item.type for item in items)
+    assert len(items) >= 80
+    for kind in ("definition", "mechanism", "number", "attribute", "yes-no", "list", "comparison", "followup",
+                 "paraphrase", "near-miss", "false-premise", "unanswerable", "date", "clarify"):
+        assert counts[kind] >= 1, kind
+    verdicts = Counter(t.verdict for i in items for t in i.as_turns() if t.verdict)
+    assert verdicts["no"] >= 0.4 * (verdicts["yes"] + verdicts["no"]) and verdicts["not stated"] >= 2, verdicts
+    for item in items:
+        for turn in item.as_turns():
+            assert set(turn.gold_paper_ids) | set(turn.acceptable_ids) <= set(corpus), item.id
+            assert not set(turn.gold_paper_ids) & set(turn.acceptable_ids), item.id
+            if item.type in ("list", "comparison"):
+                assert turn.exact and len(turn.gold_paper_ids) >= 2, item.id
+        assert (item.expect == "not-found") == (item.type == "unanswerable"), item.id
+    # both halves hold every common kind, so the held-out half measures the same things as the tune half
+    for kind in ("definition", "number", "yes-no", "list", "comparison", "followup", "near-miss", "false-premise"):
+        assert {i.split for i in items if i.type == kind} == {"tune", "held-out"}, kind
+
+
+def test_verdicts_and_a_question_template_are_applied_on_load(tmp_path):
+    questions = write_lines(tmp_path / "q.jsonl", json.dumps({**GOOD, "question": "Aspirin lowers fever."}))
+    labels = write_lines(tmp_path / "v.jsonl", json.dumps({"id": GOOD["id"], "verdict": "No"}))
+    [item] = load_dataset(questions, verdicts=labels, ask="Is it true that {claim}?")
+    assert item.verdict == "no"
+    assert item.question == "Is it true that aspirin lowers fever?"
+    [kept] = load_dataset(write_lines(tmp_path / "q2.jsonl", json.dumps({**GOOD, "question": "ALDH1 marks stem cells."})),
+                          ask="Is it true that {claim}?")
+    assert kept.question == "Is it true that ALDH1 marks stem cells?"  # an acronym keeps its capitals
+    with pytest.raises(SourceError, match="needs an id and a verdict"):
+        load_dataset(questions, verdicts=write_lines(tmp_path / "bad.jsonl", "{}"))
+
+
+def test_shipped_pubmedqa_verdicts_label_every_dev_question():
+    folder = DEFAULT_DATASET.parent / "pubmedqa-dev"
+    items = load_dataset(folder / "questions.jsonl", verdicts=folder / "verdicts.jsonl")
+    assert Counter(i.verdict for i in items) == {"yes": 277, "no": 165, "maybe": 60}

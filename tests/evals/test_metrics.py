@@ -235,3 +235,56 @@ def test_mean(values, want):
         assert got is None
     else:
         assert math.isclose(got, want)
+
+
+# ----- answers graded as a whole --------------------------------------------------------------------------------
+def _grade(**kw):
+    from evals.metrics import grade
+
+    base = dict(expect="answer", gold=["a"], abstained=False, kind="fact", answered_verdict=None, cited=["a"],
+                named="a", text="the answer")
+    return grade(**{**base, **kw})
+
+
+@pytest.mark.parametrize(
+    "case, want",
+    [
+        ({}, (True, False)),
+        ({"key_facts": [["4.5%"]]}, (False, False)),  # the right paper, the fact missing: not right, not wrong
+        ({"key_facts": [["4.5%"]], "text": "up to 4.5% better"}, (True, False)),
+        ({"cited": ["b", "a"]}, (False, False)),  # the right paper, but not the one the answer leads with
+        ({"cited": ["b"]}, (False, True)),  # another paper's answer
+        ({"abstained": True, "kind": "not-found", "cited": []}, (False, False)),  # a refusal is not confident
+        ({"verdict": "no", "answered_verdict": "No", "kind": "yes-no"}, (True, False)),
+        ({"verdict": "no", "answered_verdict": "Yes", "kind": "yes-no"}, (False, True)),
+        ({"verdict": "no", "answered_verdict": "Mixed", "kind": "yes-no"}, (False, False)),
+        ({"verdict": "not stated", "answered_verdict": "Not stated", "kind": "yes-no", "cited": []}, (True, False)),
+        ({"verdict": "not stated", "answered_verdict": "Yes", "kind": "yes-no"}, (False, True)),
+        ({"expect": "not-found", "abstained": True, "kind": "not-found", "cited": []}, (True, False)),
+        ({"expect": "not-found"}, (False, True)),
+        ({"expect": "not-stated", "abstained": True, "kind": "not-stated"}, (True, False)),
+        ({"expect": "not-stated", "abstained": True, "kind": "not-stated", "named": "b"}, (False, False)),
+        ({"expect": "not-stated"}, (False, True)),  # quoted something instead of saying the abstract lacks it
+        ({"expect": "correction", "key_facts": [["without"]], "text": "it works without it"}, (True, False)),
+        ({"expect": "correction", "answered_verdict": "Yes", "kind": "yes-no"}, (False, True)),
+        ({"expect": "correction", "cited": ["b"]}, (False, True)),
+        ({"expect": "clarify", "kind": "clarify", "abstained": True, "cited": []}, (True, False)),
+        ({"gold": ["a", "b"], "exact": True, "cited": ["a", "b"]}, (True, False)),
+        ({"gold": ["a", "b"], "exact": True, "cited": ["a"]}, (False, False)),  # one asked-for paper missing
+        ({"gold": ["a", "b"], "exact": True, "cited": ["a", "b", "c"]}, (False, False)),  # an outsider
+        ({"gold": ["a", "b"], "acceptable": ["c"], "exact": True, "cited": ["c", "a", "b"]}, (True, False)),
+    ],
+)
+def test_grade(case, want):
+    assert _grade(**case) == want
+
+
+def test_verdict_labels_and_macro_f1():
+    from evals.metrics import macro_f1, verdict_label
+
+    assert [verdict_label(v) for v in ("Yes", "No", "Possibly", "Mixed", "Not stated", None)] == [
+        "yes", "no", "maybe", "maybe", "not stated", None]
+    pairs = [("yes", "yes"), ("yes", "no"), ("no", "no"), ("maybe", None)]
+    # yes: P 1, R 1/2 -> 2/3; no: P 1/2, R 1 -> 2/3; maybe: 0
+    assert macro_f1(pairs, ["yes", "no", "maybe"]) == pytest.approx((2 / 3 + 2 / 3 + 0) / 3)
+    assert macro_f1([], ["yes"]) is None

@@ -251,21 +251,22 @@ def test_harness_writes_the_report_with_baselines(eval_base, tiny_path, tmp_path
     assert sorted(p.name for p in result.files) == ["latency.png", "metrics.png", "report.json", "report.md"]
     data = json.loads((out / "report.json").read_text(encoding="utf-8"))
     # PaperRAG's single modes and the plain whole-abstract baselines are always added
-    assert sorted(data["variants"]) == ["bm25", "dense", "hybrid", "plain-bm25", "plain-dense"]
+    assert sorted(data["variants"]) == ["bm25", "dense", "hybrid", "plain-bm25", "plain-dense", "plain-rrf"]
     assert data["items"] == 5 and data["turns"] == 6 and data["corpus"] == [str(BUNDLED)]
     assert data["embedding_model"] == embedder.model_id
     for name in ("bm25", "dense", "hybrid"):
         assert len(data["results"][name]) == 6
         assert data["variants"][name]["abstain_recall"] == 1.0
         assert data["variants"][name]["turns"] == 6.0
-    for name in ("plain-bm25", "plain-dense"):  # retrieval only: no answers, no abstention
+    for name in ("plain-bm25", "plain-dense", "plain-rrf"):  # retrieval only: no answers, no abstention
         assert data["variants"][name]["hit@1"] is not None and data["variants"][name]["abstain_recall"] is None
         assert data["variants"][name].get("key_fact_recall") is None
     assert data["variants"]["hybrid"]["hit@1"] == 1.0
     assert data["calibration"]["balanced_accuracy"] == 1.0
 
     md = (out / "report.md").read_text(encoding="utf-8")
-    assert "| variant | hit@1 | hit@5 | recall@5 | mrr@10 | ndcg@10 |" in md
+    assert "| variant | correct | confidently_wrong_count | verdict_accuracy | verdict_macro_f1 |" in md
+    assert "| hit@1 | hit@5 | recall@5 | mrr@10 | ndcg@10 |" in md
     assert "| **hybrid** |" in md and "| bm25 |" in md and "| dense |" in md and "| plain-bm25 |" in md
     assert "## Failing questions (hybrid): " in md and "## Abstention threshold" in md
 
