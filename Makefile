@@ -31,10 +31,12 @@ $(VENV)/.dev: $(VENV)/.base
 setup: $(VENV)/.base
 setup-dev: $(VENV)/.dev
 
-# Debian's chromium for the browser test (Playwright's own browser download does not work offline).
+# Debian's chromium for the browser test (Playwright's own browser download does not work offline), and strace for
+# the egress test (tests/reliability/test_egress.py).
 browser:
-	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+	@missing=""; for tool in chromium strace; do command -v $$tool >/dev/null 2>&1 || missing="$$missing $$tool"; done; \
+	[ -z "$$missing" ] || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; }
 
 # Ingest the bundled corpus if the index is empty, then open the chat UI on http://127.0.0.1:7860/
 # (another port: make run PORT=8080)

@@ -27,8 +27,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
 from rag.errors import ConfigError
+from rag.offline import disable_onnxruntime_telemetry
 from rag.settings import PACKAGED_EMBEDDING_MODEL, EmbeddingSettings
 from rag.text import short_hash
+
+# onnxruntime's wheels send telemetry unless ORT_DISABLE_TELEMETRY=1 is set before the library loads (measured with
+# strace: a DNS lookup of mobile.events.data.microsoft.com every 5-9 s per process; see rag/offline.py). This module
+# is the only one that imports onnxruntime, so switching it off here, at import, comes before any session.
+disable_onnxruntime_telemetry()
 
 if TYPE_CHECKING:
     import numpy as np
@@ -171,6 +177,7 @@ class _Onnx:
     """The packaged network exported to ONNX (once, cached) and run by onnxruntime with the model's own pooling."""
 
     def __init__(self, path: Path, backend: str, cache_dir: Path):
+        disable_onnxruntime_telemetry()  # again, in case the environment was replaced since this module loaded
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
