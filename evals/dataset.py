@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -66,6 +67,10 @@ class GoldItem(GoldTurn):
 
     @model_validator(mode="after")
     def _consistent(self) -> "GoldItem":
+        if self.type == "unanswerable" and self.expect == "answer":
+            self.expect = "not-found"  # what an unanswerable question expects, unless the item says otherwise
+        if self.type == "clarify" and self.expect == "answer":
+            self.expect = "clarify"
         if self.type in NO_GOLD and self.gold_paper_ids:
             raise ValueError(f"{'an' if self.type[0] in 'aeiou' else 'a'} {self.type} question has no gold papers")
         if self.type not in NO_GOLD and not self.gold_paper_ids:
@@ -121,7 +126,9 @@ def load_dataset(path: str | Path = DEFAULT_DATASET, *, verdicts: str | Path | N
             item.verdict = labels[item.id]  # type: ignore[assignment]
         if ask:
             claim = item.question.strip().rstrip(".")
-            item.question = ask.format(claim=claim[:1].lower() + claim[1:] if claim[1:2].islower() else claim)
+            first = claim.split(" ", 1)[0]
+            plain = re.fullmatch(r"[A-Z][a-z]*", first) is not None  # "The", "A", "Vitamin" (not "ALDH1", "T-cells")
+            item.question = ask.format(claim=claim[:1].lower() + claim[1:] if plain else claim)
     return items
 
 

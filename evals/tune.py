@@ -1,4 +1,4 @@
-"""Choosing the constants of rag/tuning.py on data that may be tuned on, and only that data.
+"""Choosing the constants of rag/tuning.py (`Settings.tuning`) on data that may be tuned on, and only that data.
 
     .venv/bin/python -m evals.tune [--grid NAME=v1,v2,... ...]
 
@@ -16,13 +16,13 @@ import sys
 from typing import Any
 
 DEFAULT_GRID = {
-    "ASKED_WEIGHT": [0.0, 0.15, 0.3, 0.5],
-    "RELATIVE_FLOOR_LIST": [0.4, 0.5, 0.6, 0.7],
-    "TOP_PAPER_FLOOR": [0.4, 0.5, 0.6],
-    "CONCLUSION_SENTENCES": [1, 2, 3],
+    "asked_weight": [0.0, 0.15, 0.3, 0.5],
+    "list_floor": [0.6, 0.7, 0.8],
+    "stated_cover": [0.25, 0.34, 0.45],
+    "consensus_floor": [0.8, 0.9, 1.0],
 }
-SHOWN = ["hit@1", "citation_precision", "citation_recall", "multi_citation_recall", "key_fact_recall", "token_f1",
-         "false_abstention", "abstain_recall"]
+SHOWN = ["correct", "confidently_wrong_count", "verdict_accuracy", "hit@1", "citation_precision", "citation_recall",
+         "multi_citation_recall", "key_fact_recall", "false_abstention", "abstain_recall"]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -38,7 +38,6 @@ def main(argv: list[str] | None = None) -> None:
     from evals.harness import eval_settings, load_suite
     from evals.runner import Variant, aggregate, run_variant
     from ingest.pipeline import Ingestor
-    from rag import tuning
     from rag.embeddings import Embedder
     from rag.engine import Engine
     from rag.settings import load_settings
@@ -47,23 +46,26 @@ def main(argv: list[str] | None = None) -> None:
     embedder = Embedder(settings.embedding)
     sets: list[tuple[str, Any, list]] = []
     for spec in load_suite():
-        items = [i for i in load_dataset(spec.questions) if not spec.split or i.split == "tune"]
+        if spec.optional and not spec.present:
+            continue
+        items = [i for i in load_dataset(spec.questions, verdicts=spec.verdicts, ask=spec.ask)
+                 if not spec.split or i.split == "tune"]
         s = eval_settings(settings, spec.corpus)
         Ingestor(s, embedder=embedder).run(spec.corpus, progress=True)
-        sets.append((spec.name + (" (tune half)" if spec.split else ""), Engine(s, embedder=embedder).warm_up(), items))
+        sets.append((spec.name + (" (tune half)" if spec.split else ""), s, items))
 
     variant = Variant.parse("hybrid")
     for name, values in grid.items():
-        original = getattr(tuning, name)
-        print(f"\n{name} (now {original})", flush=True)
+        print(f"\n{name} (now {getattr(settings.tuning, name)})", flush=True)
         print(f"{'value':>8} {'data set':<24}" + "".join(f"{m[:14]:>15}" for m in SHOWN))
         for value in values:
-            setattr(tuning, name, value)
-            for label, engine, items in sets:
+            for label, s, items in sets:
+                # a sweep builds an engine with the other value; nothing global is patched
+                swept = s.model_copy(update={"tuning": s.tuning.replace(**{name: value})})
+                engine = Engine(swept, embedder=embedder)
                 agg = aggregate(run_variant(engine, items, variant))
                 cells = "".join(f"{'-' if agg.get(m) is None else format(agg[m], '.3f'):>15}" for m in SHOWN)
                 print(f"{value!s:>8} {label:<24}{cells}", flush=True)
-        setattr(tuning, name, original)
     print("\nheld-out halves were not run.", file=sys.stderr)
 
 

@@ -1,13 +1,15 @@
-"""The Answer that `ask()` returns: text with [n] markers, the cited papers with their evidence, all sources.
+"""The Answer that `ask()` returns: typed blocks (a verdict, sentences, a list of papers, a comparison table, a
+notice), each sentence with its checked citations, the cited papers with their evidence, and every source.
 
-Everything here is plain data; `to_dict()` is JSON-ready and is what `paperrag ask --json`, the UI's API
-endpoint and the eval harness read.
+Everything here is plain data; `to_dict()` is JSON-ready and is what `paperrag ask --json`, the UI's API endpoint
+and the eval harness read. The blocks are drawn once per medium by rag/render/ (text, Markdown) and ui/render.py
+(HTML); nothing recognises an answer by its wording.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Union
 
 
 @dataclass
@@ -44,7 +46,9 @@ class Source:
     doi: str | None = None
     evidence: list[Evidence] = field(default_factory=list)
     cited: bool = False
-    named: bool = False  # the question names it by its title's name ("What is ARISE?")
+    named: bool = False  # the question names it ("What is ARISE?", "Compare GraNet and Global MP")
+    abstract: str = ""  # the whole abstract, for "show the abstract" and for naming the paper
+    name: str = ""  # what a sentence calls it (rag/names.py display_name)
 
 
 @dataclass
@@ -69,33 +73,136 @@ class AnswerSentence:
     unsupported: bool
     support: float  # best support score found for the sentence (0..1)
     missing: list[str] = field(default_factory=list)  # numbers / identifiers no retrieved abstract holds
+    role: str = ""  # what it is in the answer: lead, context, deciding, approach, finding, item, summary, quote
+    paper_ids: list[str] = field(default_factory=list)  # the papers it quotes or describes
+    quote: str = ""  # the abstract's sentence it quotes, as written ("" for the engine's own words)
+
+
+# ----- the blocks of an answer -------------------------------------------------------------------------------------
+@dataclass
+class PaperVerdict:
+    """One paper's stance on the claim of a yes/no question."""
+
+    n: int | None  # its citation number (None when nothing of it is quoted)
+    paper_id: str
+    title: str
+    label: str  # Yes | No | Possibly | Not stated
+
+
+@dataclass
+class VerdictBlock:
+    """The verdict of a yes/no question, with how many papers support it, contradict it or do not say."""
+
+    label: str  # Yes | No | Possibly | Mixed | Not stated
+    papers: list[PaperVerdict] = field(default_factory=list)
+    type: str = "verdict"
+
+    @property
+    def counts(self) -> dict[str, int]:
+        out = {"Yes": 0, "No": 0, "Possibly": 0, "Not stated": 0}
+        for p in self.papers:
+            out[p.label] = out.get(p.label, 0) + 1
+        return out
+
+
+@dataclass
+class SentencesBlock:
+    """Sentences of the answer, each with its checked citations. `role`: answer (leads with what was asked),
+    context, summary (a comparison's), quote (a false premise's correction)."""
+
+    sentences: list[AnswerSentence]
+    role: str = "answer"
+    type: str = "sentences"
+
+
+@dataclass
+class Item:
+    paper_id: str
+    title: str
+    year: int | None
+    sentence: AnswerSentence
+
+
+@dataclass
+class ItemsBlock:
+    """Papers that match, one cited sentence each. `total` is how many match; `items` may hold only the first
+    page of them (the renderers say how many more there are)."""
+
+    items: list[Item]
+    total: int
+    type: str = "items"
+
+
+@dataclass
+class Cell:
+    text: str
+    citations: list[int] = field(default_factory=list)
+    paper_ids: list[str] = field(default_factory=list)  # the paper a quoted cell comes from
+    quote: str = ""  # the abstract's sentence it quotes, as written
+
+
+@dataclass
+class TableBlock:
+    """A comparison: one row per paper, cells from its own sentences, each cell cited."""
+
+    columns: list[str]
+    rows: list[list[Cell]]
+    type: str = "table"
+
+
+@dataclass
+class NoticeBlock:
+    """Something the engine says itself rather than quotes: not found, not stated, a premise the papers do not
+    support, a question back, how many more papers match."""
+
+    kind: str  # not-found | not-stated | premise | clarify | more
+    text: str
+    paper_ids: list[str] = field(default_factory=list)  # the papers it is about
+    citations: list[int] = field(default_factory=list)  # their citation numbers
+    type: str = "notice"
+
+
+Block = Union[VerdictBlock, SentencesBlock, ItemsBlock, TableBlock, NoticeBlock]
 
 
 @dataclass
 class Answer:
     question: str
-    answer: str
+    answer: str  # the answer as plain text with [n] markers (rag/render/text.py over `blocks`)
     abstained: bool
     citations: list[Citation] = field(default_factory=list)
     sources: list[Source] = field(default_factory=list)
-    sentences: list[AnswerSentence] = field(default_factory=list)
+    sentences: list[AnswerSentence] = field(default_factory=list)  # every sentence of every block, in order
     reason: str | None = None
     suggestions: list[dict[str, Any]] = field(default_factory=list)  # nearest papers when abstaining
     filters: dict[str, Any] = field(default_factory=dict)
     search_query: str | None = None  # what was searched after follow-up resolution and filter extraction
-    evidence_strength: float = 0.0  # best evidence score; below retrieval.abstain_threshold the answer abstains
+    evidence_strength: float = 0.0  # below retrieval.abstain_threshold the answer abstains
     notes: list[str] = field(default_factory=list)  # what the engine did that the reader should know
     mode: str = "hybrid"
     generator: str = "extractive"
     timings_ms: dict[str, float] = field(default_factory=dict)
-    # The answer's shape (rag/shape.py): "fact", "list", "comparison", "yes-no", "not-found", or "clarify" (a
-    # question back: the question refers to an earlier answer there is none of). A comparison has
-    # `table` = {"columns": [...], "rows": [[{"text", "citations"}, ...], ...]}; a yes/no answer has `verdict`
-    # ("Yes", "No" or "Mixed"); a list has `items` = [{"paper_id", "title", "year", "text", "citations"}].
+    # fact | list | comparison | yes-no | papers | not-found | not-stated | clarify (rag/question KINDS, by shape)
     kind: str = "fact"
-    table: dict[str, Any] | None = None
-    verdict: str | None = None
-    items: list[dict[str, Any]] = field(default_factory=list)
+    blocks: list[Block] = field(default_factory=list)
+
+    # ----- the blocks, as the fields earlier versions had ----------------------------------------------------
+    @property
+    def verdict(self) -> str | None:
+        return next((b.label for b in self.blocks if isinstance(b, VerdictBlock)), None)
+
+    @property
+    def items(self) -> list[dict[str, Any]]:
+        block = next((b for b in self.blocks if isinstance(b, ItemsBlock)), None)
+        return [{"paper_id": i.paper_id, "title": i.title, "year": i.year, "text": i.sentence.text,
+                 "citations": i.sentence.citations} for i in block.items] if block else []
+
+    @property
+    def table(self) -> dict[str, Any] | None:
+        block = next((b for b in self.blocks if isinstance(b, TableBlock)), None)
+        if block is None:
+            return None
+        return {"columns": block.columns, "rows": [[asdict(c) for c in row] for row in block.rows]}
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -103,6 +210,9 @@ class Answer:
             "answer": self.answer,
             "abstained": self.abstained,
             "reason": self.reason,
+            "kind": self.kind,
+            "verdict": self.verdict,
+            "blocks": [asdict(b) for b in self.blocks],
             "citations": [asdict(c) for c in self.citations],
             "sources": [
                 {
@@ -122,6 +232,7 @@ class Answer:
                     "dense_rank": s.dense_rank,
                     "bm25_rank": s.bm25_rank,
                     "matched_terms": s.matched_terms,
+                    "abstract": s.abstract,
                     "evidence": [
                         {"text": e.text, "score": round(e.score, 4), "similarity": round(e.similarity, 4)}
                         for e in s.evidence[:3]
@@ -138,28 +249,12 @@ class Answer:
             "mode": self.mode,
             "generator": self.generator,
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
-            "kind": self.kind,
             "table": self.table,
-            "verdict": self.verdict,
             "items": self.items,
         }
 
     def to_text(self) -> str:
-        """The terminal rendering: answer, then the numbered cited papers with their evidence."""
-        lines = [self.answer]
-        if self.filters.get("phrase") or self.filters:
-            desc = ", ".join(f"{k}={v}" for k, v in self.filters.items() if k not in ("phrase", "paper_ids"))
-            if desc:
-                lines.append(f"\n(filter applied: {desc})")
-        if self.abstained and self.suggestions:
-            lines.append("\nNearest papers in the collection:")
-            for s in self.suggestions:
-                lines.append(f"  - {s['title']} ({s.get('date') or s.get('year') or 'n.d.'})")
-        if self.citations:
-            lines.append("\nSources:")
-            for c in self.citations:
-                when = c.date or (str(c.year) if c.year else "n.d.")
-                lines.append(f"[{c.n}] {c.title} ({when})" + (f" {c.url}" if c.url else ""))
-                for ev in c.evidence:
-                    lines.append(f'    > "{ev}"')
-        return "\n".join(lines)
+        """The terminal rendering: the answer, the filter, then the numbered cited papers with their evidence."""
+        from rag.render.text import terminal
+
+        return terminal(self.to_dict())

@@ -1,7 +1,10 @@
 """Citations that are always right: every answer sentence is checked against the retrieved evidence.
 
-Whatever the generator wrote, the text is split into sentences and each sentence is aligned to the abstract
-sentences of the retrieved papers. Support of an answer sentence by an evidence sentence is the mean of
+An extractive answer hands over structured claims (rag/write): each quoted sentence knows the paper and the
+abstract sentence it quotes, so `check` numbers the papers in order of first use and confirms that each quoted
+sentence is in its paper's abstract; nothing is split or matched back from text. A language model's free text
+goes through `align`, the only place the sentence splitter runs on an answer: it is split into sentences and each
+sentence is aligned to the abstract sentences of the retrieved papers. Support of an answer sentence by an evidence sentence is the mean of
   - their cosine similarity (same embedding model as retrieval), and
   - the share of the answer sentence's terms found in the evidence sentence (stemmed, stopwords removed).
 A sentence copied from an abstract scores 1.0. A marker the generator wrote is kept when that source supports
@@ -16,9 +19,18 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Sequence
 
-from rag import tuning
-from rag.answer import AnswerSentence, Citation, Source
-from rag.terms import identifier_term, identifiers, numbers, term_set
+from rag.answer import (
+    AnswerSentence,
+    Citation,
+    ItemsBlock,
+    NoticeBlock,
+    SentencesBlock,
+    Source,
+    TableBlock,
+    VerdictBlock,
+)
+from rag.names import identifier_term, identifiers
+from rag.terms import numbers, term_set
 from rag.text import sentence_spans
 
 if TYPE_CHECKING:
@@ -26,9 +38,8 @@ if TYPE_CHECKING:
 
     from rag.library import Passage, Sentence
 
-# Support at or above this cites; below it the sentence is unsupported (rag/tuning.py: set from the alignment table
-# in tests/rag/test_citations.py, faithful paraphrases 0.62-0.9, sentences about something else < 0.45).
-SUPPORT_THRESHOLD = tuning.SUPPORT_THRESHOLD
+# Support at or above `Tuning.support_threshold` cites; below it the sentence is unsupported (set from the alignment
+# table in tests/rag/test_citations.py: faithful paraphrases 0.62-0.9, sentences about something else < 0.45).
 UNSUPPORTED_MARK = "[unsupported]"
 
 _MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
@@ -98,12 +109,9 @@ def align(
     sources: list[Source],
     passages: dict[str, "Passage"],
     embed: Callable[[list[str]], "np.ndarray"],
-    threshold: float = SUPPORT_THRESHOLD,
-    aliases: dict[str, str] | None = None,
+    threshold: float,
 ) -> Aligned:
-    """`aliases` maps a sentence to the abstract sentence it was rewritten from (rag/shape.py: "we" named, a
-    connective dropped); its stored vector stands for it, so quoting the abstracts never runs the encoder."""
-    aliases = aliases or {}
+    """A language model's text, split into sentences, each cited to the retrieved sources that support it."""
     pieces = split_with_markers(text)
     if not pieces:
         return Aligned("", [], [], [])
@@ -117,7 +125,7 @@ def align(
     ]
     source_numbers = [set().union(*(numbers(c.text) for c in sents), numbers(sources[i].title)) if sents else set()
                       for i, sents in enumerate(cand)]
-    to_encode = [s for s, _ in pieces if aliases.get(s, s) not in by_text]
+    to_encode = [s for s, _ in pieces if s not in by_text]
     encoded = dict(zip(to_encode, embed(to_encode))) if to_encode else {}
 
     numbering: dict[int, int] = {}  # source index -> citation number
@@ -125,7 +133,7 @@ def align(
     sentences: list[AnswerSentence] = []
     rendered: list[str] = []
     for sent, marked in pieces:
-        vec = by_text[aliases.get(sent, sent)].vector if aliases.get(sent, sent) in by_text else encoded[sent]
+        vec = by_text[sent].vector if sent in by_text else encoded[sent]
         terms = term_set(sent)
         best: list[tuple[float, int, str]] = []  # (support, source index, evidence sentence text)
         for si, sents in enumerate(cand):
@@ -174,3 +182,72 @@ def align(
         for si in order
     ]
     return Aligned(" ".join(rendered), sentences, citations, order)
+
+
+# ----- structured claims (the extractive writer) ---------------------------------------------------------------
+def check(blocks: list, sources: list[Source], passages: dict[str, "Passage"]) -> tuple[list[Citation], list[AnswerSentence]]:
+    """Number the papers the blocks quote or name, in order of first use, fill in every citation, and confirm each
+    quoted sentence is a sentence of its paper's abstract (one that is not is marked unsupported). Returns the
+    citations and every sentence of the answer in reading order."""
+    index = {s.paper_id: i for i, s in enumerate(sources)}
+    numbering: dict[str, int] = {}
+    evidence: dict[str, list[str]] = {}
+
+    def number(pid: str) -> int | None:
+        if pid not in index:
+            return None
+        if pid not in numbering:
+            numbering[pid] = len(numbering) + 1
+        return numbering[pid]
+
+    def held(pid: str, quote: str) -> bool:
+        passage = passages.get(pid)
+        return passage is not None and any(x.text == quote for x in passage.sentences)
+
+    def cite(s: AnswerSentence) -> AnswerSentence:
+        numbers = [n for n in (number(p) for p in s.paper_ids) if n is not None]
+        if s.quote:
+            ok = bool(numbers) and held(s.paper_ids[0], s.quote)
+            if ok:
+                evidence.setdefault(s.paper_ids[0], [])
+                if s.quote not in evidence[s.paper_ids[0]]:
+                    evidence[s.paper_ids[0]].append(s.quote)
+            s.citations, s.unsupported, s.support = (numbers if ok else []), not ok, 1.0 if ok else 0.0
+        else:  # the engine's own words about these papers (a comparison's summary): cited to them
+            s.citations, s.unsupported, s.support = numbers, not numbers, 1.0 if numbers else 0.0
+        return s
+
+    flat: list[AnswerSentence] = []
+    for block in blocks:
+        if isinstance(block, NoticeBlock):
+            block.citations = [n for n in (number(p) for p in block.paper_ids) if n is not None]
+        elif isinstance(block, SentencesBlock):
+            flat += [cite(s) for s in block.sentences]
+        elif isinstance(block, ItemsBlock):
+            flat += [cite(item.sentence) for item in block.items]
+        elif isinstance(block, TableBlock):
+            for row in block.rows:
+                for cell in row:
+                    if not cell.paper_ids:
+                        continue
+                    if cell.quote:
+                        s = cite(AnswerSentence(cell.text, [], False, 0.0, role="cell", paper_ids=list(cell.paper_ids),
+                                                quote=cell.quote))
+                        cell.citations = s.citations
+                        flat.append(s)
+                    else:
+                        cell.citations = [n for n in (number(p) for p in cell.paper_ids) if n is not None]
+    for block in blocks:  # a verdict names each paper by the number it got where it is quoted
+        if isinstance(block, VerdictBlock):
+            for p in block.papers:
+                p.n = numbering.get(p.paper_id)
+    citations = []
+    for pid, n in sorted(numbering.items(), key=lambda kv: kv[1]):
+        src = sources[index[pid]]
+        src.cited = True
+        citations.append(Citation(
+            n=n, paper_id=pid, title=src.title, date=src.date, year=src.year,
+            url=src.url or (src.links[0] if src.links else None), evidence=evidence.get(pid, []),
+            score=round(src.score, 6), authors=list(src.authors), arxiv_id=src.arxiv_id, doi=src.doi,
+        ))
+    return citations, flat

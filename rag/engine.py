@@ -1,28 +1,47 @@
-"""The Engine: the model and the library opened once, and `ask` / `ask_stream` built from the parts in rag/.
+"""The Engine: the model and the library opened once, and `ask` built from five named steps.
 
-question -> follow-up resolution -> date phrase -> retrieval -> evidence -> (abstain | generate) -> citations
+    understand  the question (and the conversation) -> Query              rag/question/
+    search      Query -> the papers, their evidence, the strength          rag/retrieval.py, rag/evidence.py
+    judge       not found / not stated / which papers / the verdict        rag/judge/
+    write       the answer's blocks, from the abstracts' own sentences     rag/write/  (or a language model)
+    check       every sentence's citations                                 rag/citations.py
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from dataclasses import dataclass, field
 from typing import Any, Iterator, Sequence
 
-from rag import shape, validate
-from rag.answer import Answer
-from rag.citations import align
+from rag import validate
+from rag.answer import Answer, NoticeBlock, SentencesBlock
+from rag.citations import align, check
 from rag.embeddings import Embedder
 from rag.errors import ContextOverflowError, EmptyIndexError, UsageError
-from rag.evidence import score_evidence, strength, unknown_names
-from rag.filters import Filters, parse_author_phrase, parse_date_phrase
-from rag.followup import as_turns, clarification, has_topic, resolve
+from rag.filters import Filters
 from rag.generators import BACKENDS, GenerationRequest, Generator, create_generator
+from rag.judge import Judgement, judge
 from rag.library import Library
-from rag.retrieval import MODES, retrieve
+from rag.names import short_title
+from rag.question import Query, understand
+from rag.question.followup import as_turns, clarification
+from rag.render.text import answer_text
+from rag.retrieval import MODES, Found, search
 from rag.settings import Settings, load_settings
-from rag.shape import Shaped
-from rag.terms import term_set
+from rag.write import write
+
+
+@dataclass
+class Request:
+    """One call of `ask`, its arguments checked at the edge."""
+
+    question: str
+    history: list[Any] = field(default_factory=list)  # Turns
+    filters: Filters = field(default_factory=Filters)
+    top_k: int = 5
+    mode: str = "hybrid"
+    generator: Generator | None = None
 
 
 class Engine:
@@ -87,175 +106,132 @@ class Engine:
     ) -> Iterator[str | Answer]:
         """Yield the answer text as it is produced, then the final, citation-checked `Answer`."""
         t0 = time.perf_counter()
+        request = self.request(question, history=history, filters=filters, top_k=top_k, mode=mode,
+                               generator=generator)
+        self.prepare()
+        query = self.understand(request)
+        if query.kind == "clarify":
+            answer = self._clarify(request, query)
+            answer.timings_ms = _timings(t0, time.perf_counter(), time.perf_counter())
+            yield answer.answer
+            yield answer
+            return
+        found = self.search(query, request)
+        t_found = time.perf_counter()
+        judgement = self.judge(query, found)
+        answer = Answer(question=request.question, answer="", abstained=False, sources=found.sources,
+                        filters=query.filters.to_dict(), search_query=query.search, mode=request.mode,
+                        generator=request.generator.name, evidence_strength=found.strength, kind=judgement.shape)
+        for piece in self.write(query, found, judgement, request, answer):
+            yield piece
+        t_written = time.perf_counter()
+        self.check(answer, found)
+        answer.timings_ms = _timings(t0, t_found, t_written)
+        yield answer
+
+    # ----- the steps ------------------------------------------------------------------------------------------
+    def request(self, question: str, *, history: Sequence[Any] | None = None, filters: Filters | dict | None = None,
+                top_k: int | None = None, mode: str | None = None, generator: str | Generator | None = None
+                ) -> Request:
+        """The call's arguments, checked, with the bound in each message."""
         question = validate.question(question, self.settings.retrieval.max_question_chars)
         mode = mode or self.settings.retrieval.mode
         if mode not in MODES:
             raise UsageError(f"unknown retrieval mode '{mode}'; valid: {', '.join(MODES)}.")
-        top_k = validate.top_k(top_k, self.settings.retrieval.top_k)
-        explicit = Filters.coerce(filters)
-        turns = as_turns(history)
         if isinstance(generator, str) and generator not in BACKENDS:
             raise UsageError(f"unknown generator '{generator}'; valid: {', '.join(BACKENDS)}.")
         gen = generator if generator is not None and not isinstance(generator, str) else self.generator(generator)
-        self.prepare()
+        return Request(question, as_turns(history), Filters.coerce(filters),
+                       validate.top_k(top_k, self.settings.retrieval.top_k), mode, gen)
 
-        # Nothing to search for and nothing to narrow to ("What were its results?" in a new conversation).
-        narrowed = explicit.title or explicit.author or explicit.paper_ids
-        ask_back = None if narrowed or turns or has_topic(question) else clarification(
-            question, turns, self._example_title()
-        )
-        if ask_back:  # "What were its results?" with nothing before it: ask which paper, do not guess one
-            answer = Answer(question=question, answer=ask_back, abstained=True, reason=ask_back, kind="clarify",
-                            mode=mode, generator=gen.name)
-            answer.timings_ms = _timings(t0, time.perf_counter(), time.perf_counter())
-            yield ask_back
-            yield answer
-            return
+    def understand(self, request: Request) -> Query:
+        gen = request.generator
+        condense = gen.condense if gen is not None and gen.uses_llm else None
+        return understand(request.question, self.library, history=request.history, filters=request.filters,
+                          condense=condense)
 
-        # Follow-ups, then a date phrase; explicit filters win over what the question implies.
-        resolution = resolve(question, turns)
-        search_query = resolution.search_query
-        if turns and gen.uses_llm and not resolution.paper_ids:
-            condensed = gen.condense(question, turns)
-            if condensed and len(condensed.split()) <= 40:
-                search_query = condensed
-        asked, search_query = parse_date_phrase(search_query)
-        by, search_query = parse_author_phrase(search_query)
-        if by.author and " " in by.author and not self.library.lexical.matching_count(Filters(author=by.author)):
-            surname = by.author.split()[-1].rstrip(".")  # "Geoffrey Hinton" for "Geoffrey E. Hinton"
-            by.author = surname if len(surname) >= 3 else by.author
-        applied = explicit.merged(asked).merged(by)
-        # "Which papers did Kaiming He write?": nothing to search for but the author, so list their papers.
-        listing = bool(by.author) and not has_topic(search_query) and not resolution.paper_ids
-        if resolution.paper_ids and not applied.paper_ids:
-            applied.paper_ids = resolution.paper_ids
+    def search(self, query: Query, request: Request) -> Found:
+        return search(self.library, self.settings, self.embedder.embed_query, query, mode=request.mode,
+                      top_k=request.top_k)
 
-        query_vector = self.embedder.embed_query(search_query)
-        sources, passages = retrieve(
-            self.library, self.settings.retrieval, search_query, query_vector,
-            mode=mode, top_k=top_k, filters=applied,
-        )
-        # Within papers picked by a follow-up, rank sentences by what is asked now ("its results").
-        evidence_question = parse_date_phrase(question)[1] if resolution.paper_ids else search_query
-        evidence_vector = (
-            query_vector if evidence_question == search_query else self.embedder.embed_query(evidence_question)
-        )
-        idf = self.library.idf(sorted(term_set(search_query) | term_set(evidence_question)))
-        score_evidence(evidence_question, evidence_vector, sources, passages, idf)
-        t_retrieved = time.perf_counter()
+    def judge(self, query: Query, found: Found) -> Judgement:
+        return judge(query, found, self.settings.retrieval.abstain_threshold, self.settings.tuning)
 
-        answer = Answer(
-            question=question,
-            answer="",
-            abstained=False,
-            sources=sources,
-            filters=applied.to_dict(),
-            search_query=search_query,
-            mode=mode,
-            generator=gen.name,
-        )
-        best = strength(search_query, sources, passages, idf)
-        answer.evidence_strength = best
-        threshold = self.settings.retrieval.abstain_threshold
-        unknown = [] if resolution.paper_ids else unknown_names(search_query, idf, self.library.doc_freq)
-        if (best < threshold or unknown) and not resolution.paper_ids and not (listing and sources):
-            self._not_found(answer, not_covered(search_query, idf, applied, searched=len(sources)))
-            answer.timings_ms = _timings(t0, t_retrieved, time.perf_counter())
-            yield answer.answer
-            yield answer
-            return
-
-        request = GenerationRequest(
-            question=search_query if gen.uses_llm else evidence_question,
-            sources=sources,
-            history=turns,
-            max_sentences=self.settings.generator.max_sentences,
-        )
-        shaped: Shaped | None = None
-        if listing:  # a list of the author's papers, each by its opening sentence; no model needed
-            aligned, shaped = self._extractive(request, passages, shape.opening_list(sources))
-            answer.generator = "extractive"
-            yield shaped.text
-        elif gen.uses_llm:
+    def write(self, query: Query, found: Found, judgement: Judgement, request: Request, answer: Answer
+              ) -> Iterator[str]:
+        """Fill `answer.blocks` (the abstracts' own sentences, or a language model's text for a fact question) and
+        yield the text as it comes."""
+        gen = request.generator
+        t = self.settings.tuning
+        if gen.uses_llm and judgement.decision == "answer" and judgement.shape == "fact" and judgement.premise is None:
             pieces: list[str] = []
+            # the model sees every retrieved source (numbered as in the answer's sources); the check keeps only what
+            # the sources support
+            gen_request = GenerationRequest(question=query.search, sources=found.sources, history=request.history,
+                                            max_sentences=self.settings.generator.max_sentences)
             try:
-                for piece in gen.stream(request):
+                for piece in gen.stream(gen_request):
                     pieces.append(piece)
                     yield piece
-                aligned = align("".join(pieces), sources, passages, self.embedder.embed)
-                if not aligned.citations:
-                    # The model wrote nothing the sources support, yet the evidence is there: answer from the
-                    # abstracts' own sentences rather than show an unsupported answer or none.
-                    answer.notes.append(
-                        f"{gen.name}'s answer was not supported by the retrieved abstracts "
-                        f"({' '.join(''.join(pieces).split())[:160]!r}); the answer quotes the abstracts instead."
-                    )
-                    aligned, shaped = self._extractive(request, passages)
             except ContextOverflowError as e:
                 answer.notes.append(f"{e}; the answer quotes the abstracts instead.")
-                answer.generator = "extractive"
-                aligned, shaped = self._extractive(request, passages)
+            else:
+                aligned = align("".join(pieces), found.sources, found.passages, self.embedder.embed,
+                                t.support_threshold)
+                if aligned.citations:
+                    answer.blocks = [SentencesBlock(aligned.sentences)]
+                    answer.citations = aligned.citations
+                    for si in aligned.cited_sources:
+                        found.sources[si].cited = True
+                    return
+                # The model wrote nothing the sources support, yet the evidence is there: quote the abstracts.
+                answer.notes.append(
+                    f"{gen.name}'s answer was not supported by the retrieved abstracts "
+                    f"({' '.join(''.join(pieces).split())[:160]!r}); the answer quotes the abstracts instead."
+                )
+            answer.generator = "extractive"
+        elif gen.uses_llm:
+            answer.generator = "extractive"  # verdicts, lists, tables and notices are built from the abstracts
+        answer.blocks = write(query, judgement, found.sources, max_sentences=self.settings.generator.max_sentences,
+                              t=t, weigh=found.weigh)
+        yield answer_text(_draft_dict(answer))
+
+    def check(self, answer: Answer, found: Found) -> None:
+        """Number and check the citations, then finish the answer's record."""
+        if not answer.citations:
+            answer.citations, answer.sentences = check(answer.blocks, found.sources, found.passages)
         else:
-            aligned, shaped = self._extractive(request, passages)
-            yield shaped.text
-        t_generated = time.perf_counter()
+            answer.sentences = [s for b in answer.blocks if isinstance(b, SentencesBlock) for s in b.sentences]
+        if answer.kind in ("not-found",):
+            answer.abstained = True
+            notice = next(b for b in answer.blocks if isinstance(b, NoticeBlock))
+            answer.reason = notice.text
+            answer.suggestions = _suggestions(found.sources)
+        elif answer.kind == "not-stated":
+            answer.abstained = True
+            answer.reason = next(b.text for b in answer.blocks if isinstance(b, NoticeBlock))
+        elif not answer.citations:
+            answer.abstained, answer.kind = True, "not-found"
+            answer.reason = "No sentence of the retrieved abstracts supports an answer."
+            answer.blocks = [NoticeBlock("not-found", answer.reason)]
+            answer.suggestions = _suggestions(found.sources)
+        answer.answer = answer_text(answer.to_dict())
 
-        answer.answer = shaped.text if shaped else aligned.text
-        answer.sentences = aligned.sentences
-        answer.citations = aligned.citations
-        if shaped:
-            answer.kind, answer.table, answer.items, answer.verdict = shaped.kind, shaped.table, shaped.items, \
-                shaped.verdict
-        for si in aligned.cited_sources:
-            sources[si].cited = True
-        if not aligned.citations:
-            self._not_found(answer, "no sentence of the retrieved abstracts supports an answer.")
-        answer.timings_ms = _timings(t0, t_retrieved, t_generated)
-        yield answer
-
-    def _example_title(self) -> str | None:
+    # ----- a question back ------------------------------------------------------------------------------------
+    def _clarify(self, request: Request, query: Query) -> Answer:
         recent = self.library.recent(limit=1)
-        return shape.short_title(recent[0]["title"]) if recent else None
-
-    def _extractive(self, request: GenerationRequest, passages: dict, plan: shape.Plan | None = None
-                    ) -> tuple[Any, Shaped]:
-        """The answer made of the abstracts' own sentences, shaped by the question (or as `plan` says), citations
-        checked."""
-        plan = plan or shape.plan(request.question, request.sources, request.max_sentences)
-        aligned = align(shape.claims_text(plan), request.sources, passages, self.embedder.embed,
-                        aliases=shape.aliases(plan))
-        return aligned, shape.render(plan, aligned, request.sources)
-
-    @staticmethod
-    def _not_found(answer: Answer, why: str) -> None:
-        answer.abstained = True
-        answer.kind = "not-found"
-        answer.reason = why[:1].upper() + why[1:]
-        answer.answer = "Not found in the collection. " + answer.reason
-        answer.suggestions = _suggestions(answer.sources)
-        answer.sentences, answer.citations, answer.table, answer.items, answer.verdict = [], [], None, [], None
+        text = clarification(short_title(recent[0]["title"]) if recent else None)
+        answer = Answer(question=request.question, answer=text, abstained=True, reason=text, kind="clarify",
+                        mode=request.mode, generator=request.generator.name, blocks=[NoticeBlock("clarify", text)],
+                        filters=query.filters.to_dict())
+        return answer
 
 
-def not_covered(question: str, idf: Any, applied: Filters, searched: int = 1) -> str:
-    """Why a question is not covered, in the reader's words: no paper within the filter, or the words of the
-    question no paper contains; `searched` is how many papers the search found."""
-    from rag.terms import keywords, terms
+def _draft_dict(answer: Answer) -> dict[str, Any]:
+    """The answer's blocks before the check, for the text streamed while it is checked."""
+    from dataclasses import asdict
 
-    if not searched and not applied.empty:
-        return f"no paper in the collection matches the filter ({applied.describe()}): widen or clear it."
-
-    within = f" within the filter ({applied.describe()})" if not applied.empty else ""
-    missing: list[str] = []
-    for w in keywords(question):
-        t = terms(w)
-        parts = t[:-1] if len(t) > 1 else t  # a compound's own parts; its joined form may be a spelling artefact
-        if any(x in idf.unseen for x in parts) and w.lower() not in {m.lower() for m in missing}:
-            missing.append(w)
-    if missing:
-        shown = ", ".join(f"'{m}'" for m in missing[:4])
-        return f"the papers in the collection{within} do not cover this question: none of them mentions {shown}."
-    return (f"the papers in the collection{within} do not cover this question: the closest ones share too little "
-            "of it.")
+    return {"kind": answer.kind, "blocks": [asdict(b) for b in answer.blocks]}
 
 
 def _suggestions(sources: list) -> list[dict[str, Any]]:

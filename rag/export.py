@@ -15,6 +15,7 @@ import urllib.parse
 from typing import Any, Callable, Iterable, Sequence
 
 from rag.explain import as_dict, not_found_reason
+from rag.render.text import blocks_text, marks
 
 # A URL that is safe to put in an href or a BibTeX field: http(s), a host, and only characters of RFC 3986
 # (no spaces, quotes, angle brackets, braces or backslashes).
@@ -96,71 +97,28 @@ def cited_papers(answers: Iterable[Any]) -> tuple[list[dict[str, Any]], list[dic
 
 
 # ----- the body of one answer -----------------------------------------------------------------------------------
-def _markers(numbers: Iterable[int], renumber: dict[int, int] | None) -> str:
-    return "".join(f"[{renumber.get(n, n) if renumber else n}]" for n in numbers)
-
-
 def _body(d: dict[str, Any], renumber: dict[int, int] | None, esc: Callable[[str], str], md: bool) -> list[str]:
-    """Paragraphs of the answer: verdict, list items or comparison table when the answer has that shape, the
-    sentences with their markers ([unsupported] when no abstract supports one)."""
-    if d.get("abstained") or d.get("kind") == "not-found":
+    """Paragraphs of the answer, one per block (rag/render/text.py), with its [n] markers renumbered; a "not found"
+    says why, in plain words, and names the nearest papers."""
+    if d.get("abstained") and d.get("kind") == "not-found":
         lines = ["Not found in the collection. " + esc(not_found_reason(d))]
         if d.get("suggestions"):
             lines.append("Nearest papers: " + "; ".join(f"{esc(s['title'])} ({_when(s)})" for s in d["suggestions"]))
         return lines
-    out: list[str] = []
-    kind = d.get("kind") or "fact"
-    shaped = False  # a list's items and a comparison's cells are the answer's sentences, shown once
-    if kind == "yes-no" and d.get("verdict"):
-        out.append(f"**{esc(str(d['verdict']))}.**" if md else f"{d['verdict']}.")
-    if kind == "list" and d.get("items"):
-        out.append("\n".join(
-            f"- {esc(it.get('title', ''))} ({it.get('year') or 'n.d.'}): {esc(it.get('text', ''))} "
-            f"{_markers(it.get('citations') or [], renumber) or '[unsupported]'}"
-            for it in d["items"]
-        ))
-        shaped = True
-    if kind == "comparison" and d.get("table"):
-        out.append(_table(d["table"], renumber, esc, md))
-        summary = (d.get("answer") or "").split("\n", 1)[0]
-        if summary.startswith("In short"):
-            out.append(_renumber_text(summary, renumber, esc))
-        shaped = True
-    sentences = [] if shaped else d.get("sentences") or []
-    if sentences:
-        parts = []
-        for s in sentences:
-            mark = "[unsupported]" if s.get("unsupported") else _markers(s.get("citations") or [], renumber)
-            parts.append(f"{esc(s['text'])} {mark}".rstrip())
-        out.append(" ".join(parts))
-    elif not out:
-        out.append(_renumber_text(d.get("answer") or "", renumber, esc))
-    return out
+    out = blocks_text(d, renumber, esc, table=(lambda b: _table(b, renumber, esc)) if md else None)
+    if md and out and any(b.get("type") == "verdict" for b in d.get("blocks") or []):
+        out[0] = f"**{out[0]}**"
+    return out or [esc(d.get("answer") or "")]
 
 
-_MARK = re.compile(r"\[(\d{1,3})\]")
-
-
-def _renumber_text(text: str, renumber: dict[int, int] | None, esc: Callable[[str], str]) -> str:
-    """Engine-written text with [n] markers: the text escaped, the markers renumbered."""
-    out, at = [], 0
-    for m in _MARK.finditer(text):
-        out += [esc(text[at : m.start()]).rstrip(), " ", _markers([int(m.group(1))], renumber)]
-        at = m.end()
-    out.append(esc(text[at:]) if at == 0 else " " + esc(text[at:]).lstrip() if text[at:].strip() else "")
-    return "".join(out).strip()
-
-
-def _table(table: dict[str, Any], renumber: dict[int, int] | None, esc: Callable[[str], str], md: bool) -> str:
+def _table(table: dict[str, Any], renumber: dict[int, int] | None, esc: Callable[[str], str]) -> str:
     def cell(c: Any) -> str:
         if isinstance(c, dict):
-            return f"{esc(str(c.get('text', '')))} {_markers(c.get('citations') or [], renumber)}".strip()
+            return f"{esc(str(c.get('text', '')))} {marks(c.get('citations') or [], renumber)}".strip()
         return esc(str(c))
 
     cols = [esc(str(c)) for c in table.get("columns") or []]
     rows = [[cell(c) for c in row] for row in table.get("rows") or []]
-    if not md:
-        return "\n".join(" | ".join(r) for r in [cols, *rows])
     # (md_escape has escaped the cells' own "|", so they cannot split a cell)
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     lines += ["| " + " | ".join(r) + " |" for r in rows]

@@ -15,7 +15,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from rag import tuning
+from rag.tuning import DEFAULT as TUNED
+from rag.tuning import Tuning
 from rag.errors import ConfigError
 
 ENV_PREFIX = "PAPERRAG_"
@@ -92,17 +93,17 @@ class RetrievalSettings(_Section):
     mode: Literal["hybrid", "dense", "bm25"] = Field("hybrid", description="Retriever used by ask().")
     top_k: int = Field(5, ge=1, le=100, description="Papers returned as sources.")
     candidates: int = Field(
-        tuning.CANDIDATES, ge=1, le=1000, description="Papers fetched from each retriever before fusion."
+        TUNED.candidates, ge=1, le=1000, description="Papers fetched from each retriever before fusion."
     )
     max_question_chars: int = Field(
         2000, ge=20, le=100_000, description="Longest question accepted (a paragraph; longer is refused)."
     )
     rrf_k: int = Field(
-        tuning.RRF_K, ge=1, description="Reciprocal rank fusion constant (60, as in Cormack et al. 2009)."
+        TUNED.rrf_k, ge=1, description="Reciprocal rank fusion constant (60, as in Cormack et al. 2009)."
     )
-    # How the default was chosen, and on which data: rag/tuning.py ABSTAIN_THRESHOLD.
+    # How the default was chosen, and on which data: rag/tuning.py abstain_threshold.
     abstain_threshold: float = Field(
-        tuning.ABSTAIN_THRESHOLD,
+        TUNED.abstain_threshold,
         ge=0.0,
         le=1.0,
         description="Below this evidence strength (answer.evidence_strength) the answer is 'not found'.",
@@ -151,6 +152,10 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings, description="Search.")
     generator: GeneratorSettings = Field(default_factory=GeneratorSettings, description="Answer writing.")
     ui: UISettings = Field(default_factory=UISettings, description="The Gradio app.")
+    tuning: Tuning = Field(
+        default_factory=Tuning,
+        description="Constants chosen on data, each with its provenance (rag/tuning.py); change them for a sweep.",
+    )
 
     # Where the settings came from; not a config key.
     config_path: Path | None = Field(None, exclude=True, description="The config file that was loaded.")

@@ -105,6 +105,13 @@ def term_set(text: str) -> set[str]:
     return set(terms(text))
 
 
+@lru_cache(maxsize=None)
+def lexicon(words: str) -> frozenset[str]:
+    """The terms of a fixed list of words, computed on first use (a module that keeps such a list costs nothing to
+    import: the stemmer and the stopword list load with the first question)."""
+    return frozenset(terms(words))
+
+
 def weighted_overlap(query_terms: Iterable[str], text_terms: set[str], idf: dict[str, float] | None = None) -> float:
     """Share of the query's terms (IDF-weighted when given) that occur in the text: 0..1."""
     q = set(query_terms)
@@ -124,51 +131,6 @@ def idf_table(documents: Iterable[set[str]]) -> dict[str, float]:
         for t in doc:
             df[t] = df.get(t, 0) + 1
     return {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
-
-
-# Identifiers: how researchers name models, datasets and variants ("Mamba-2", "GPT-4V", "A010", "Quokka-Drift",
-# "RelP", "LoRA"). A token qualifies if it mixes letters and digits, is a hyphenated compound of capitalised parts,
-# or carries a capital after a lowercase letter. All-capital acronyms without digits ("LLM", "RL") are topics,
-# not identifiers, and are left to ordinary ranking.
-_TOKEN = re.compile(r"[A-Za-z0-9]+(?:[-.][A-Za-z0-9]+)*")
-
-
-def _is_identifier(token: str) -> bool:
-    letters = any(c.isalpha() for c in token)
-    digits = any(c.isdigit() for c in token)
-    if letters and digits:
-        return not re.fullmatch(r"\d+(?:\.\d+)*[a-z]{1,2}", token)  # "3rd", "10x", "2.5k" are quantities
-    parts = re.split(r"[-.]", token)
-    if len(parts) > 1 and all(p[:1].isupper() for p in parts if p):
-        return True
-    return bool(re.search(r"[a-z][A-Z]", token))
-
-
-def _core(token: str) -> str:
-    """A compound's naming part: "T1-weighted" names T1 (a weighting of it), "Mamba-2" is a name as a whole."""
-    parts = re.split(r"[-.]", token)
-    if len(parts) > 1 and any(p.isalpha() and p.islower() and len(p) >= 4 for p in parts):
-        return "-".join(p for p in parts if not (p.isalpha() and p.islower() and len(p) >= 4))
-    return token
-
-
-def identifiers(text: str) -> list[str]:
-    """The identifiers written in `text`, in order, without repeats."""
-    found = (_core(t) for t in _TOKEN.findall(text))
-    return list(dict.fromkeys(t for t in found if t and _is_identifier(t)))
-
-
-def title_names(text: str) -> list[str]:
-    """Words that could be a paper's name, as titles put it before a colon ("ARISE", "RelP", "NoProp", "Mamba-2"):
-    identifiers and words with two or more capitals."""
-    found = (t for t in _TOKEN.findall(text) if _is_identifier(t) or sum(c.isupper() for c in t) >= 2)
-    return list(dict.fromkeys(found))
-
-
-def identifier_term(identifier: str) -> str:
-    """The index term an identifier is found under: the analyzer's joined form ("Mamba-2" -> "mamba2")."""
-    found = terms(identifier)
-    return found[-1] if found else re.sub(r"[-.]", "", identifier.lower())
 
 
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*(?![\w])")

@@ -43,13 +43,11 @@ def create_app(engine: Any) -> Any:
 
     from ingest.readers import SUPPORTED_EXTENSIONS
     from rag.generators.availability import available_backends
-    from rag.shape import short_title
     from ui.uploads import check_uploads, ingest_files
 
     settings = engine.settings
     store_stats = engine.library.stats()
     papers = engine.library.recent(limit=50) if store_stats["papers"] else []
-    example_title = short_title(papers[0]["title"]) if papers else None
     writers = available_backends(settings)
     writer = settings.generator.backend if settings.generator.backend in writers else "extractive"
     upload_dirs = [str(Path(gr.utils.get_upload_folder()).resolve()), gr.utils.get_upload_folder()]
@@ -62,7 +60,27 @@ def create_app(engine: Any) -> Any:
         gr.Info(render.quote(message))
 
     # ----- asking --------------------------------------------------------------------------------------------
-    def respond(message, chat, exchanges, year_from, year_to, author, title, mode, top_k, generator) -> Iterator:
+    stops = session.Stops()
+
+    def takes_request(fn):
+        """Gradio hands the request to a parameter annotated gr.Request, but reads the annotation in this module's
+        globals, where "gr" is not (gradio is imported here, not at import time): give it the class itself."""
+        fn.__annotations__["request"] = gr.Request
+        return fn
+
+    @takes_request
+
+    def respond(message, chat, exchanges, year_from, year_to, author, title, mode, top_k, generator,
+                request: gr.Request) -> Iterator:
+        run = stops.start(request.session_hash or "")
+        try:
+            yield from _respond(run, message, chat, exchanges, year_from, year_to, author, title, mode, top_k,
+                                generator)
+        finally:
+            stops.end(request.session_hash or "", run)
+
+    def _respond(run, message, chat, exchanges, year_from, year_to, author, title, mode, top_k, generator
+                 ) -> Iterator:
         message = (message or "").strip()
         if not message:
             warn("Type a question about the papers first.")
@@ -72,11 +90,6 @@ def create_app(engine: Any) -> Any:
         turn = len(exchanges)
         exchanges = exchanges + [{"question": message, "answer": None}]
         chat = chat + [{"role": "user", "content": render.user_message(message)}]
-        ask_back = session.clarification(message, exchanges[:-1], example_title)
-        if ask_back:
-            chat.append({"role": "assistant", "content": render.notice_message(ask_back, "clarify")})
-            yield chat, exchanges, render.conversation_cards(exchanges), "", gr.skip(), gr.skip()
-            return
         filters, notes = session.search_filters(year_from, year_to, author, title)
         for note in notes:
             inform(note)
@@ -88,6 +101,8 @@ def create_app(engine: Any) -> Any:
                 message, history=session.answered(exchanges[:-1]), filters=filters, top_k=int(top_k), mode=mode,
                 generator=generator,
             ):
+                if run["mark"]:
+                    break
                 if isinstance(item, str):
                     partial += item
                     chat[-1] = {"role": "assistant", "content": render.partial_message(partial)}
@@ -99,24 +114,43 @@ def create_app(engine: Any) -> Any:
             chat[-1] = {"role": "assistant", "content": render.notice_message(f"Could not answer: {e}", "error")}
             yield chat, exchanges, gr.skip(), gr.skip(), gr.skip(), gr.skip()
             return
+        if run["mark"] == "clear":  # New chat: the conversation this answer belonged to is gone. Gradio sends a
+            # finished run's last outputs once more, so the last ones must change nothing.
+            yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return
+        if run["mark"] == "stop":  # the same "Stopped." the Stop button drew, so a late piece cannot undo it
+            yield _stopped(chat, exchanges), exchanges, gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return
+        if answer and answer.get("kind") == "clarify":  # a question back is not an answer a follow-up can refer to
+            chat[-1] = {"role": "assistant", "content": render.notice_message(answer.get("reason") or "", "clarify")}
+            yield chat, exchanges, render.conversation_cards(exchanges), gr.skip(), gr.skip(), gr.skip()
+            return
         exchanges[-1] = {"question": message, "answer": answer}
         chat[-1] = {"role": "assistant", "content": render.answer_markdown(answer, turn, notes)}
         md_file, bib_file = _export_files(exchanges)
         yield chat, exchanges, render.conversation_cards(exchanges), gr.skip(), md_file, bib_file
 
-    def retry(chat, exchanges, *search) -> Iterator:
+    @takes_request
+    def retry(chat, exchanges, year_from, year_to, author, title, mode, top_k, generator, request: gr.Request
+              ) -> Iterator:
         chat, exchanges, question = session.drop_last(list(chat or []), list(exchanges or []))
         if question is None:
             yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
             return
-        yield from respond(question, chat, exchanges, *search)
+        yield from respond(question, chat, exchanges, year_from, year_to, author, title, mode, top_k, generator,
+                           request)
 
-    def stopped(chat, exchanges):
+    def _stopped(chat, exchanges) -> list:
         chat = list(chat or [])
         if chat and chat[-1].get("role") == "assistant" and exchanges and not exchanges[-1].get("answer"):
             text = session.message_text(chat[-1].get("content"))
             chat[-1] = {"role": "assistant", "content": render.with_note(text, "Stopped. Retry (↻) asks again.")}
-        return chat, gr.update(visible=True), gr.update(visible=False)
+        return chat
+
+    @takes_request
+    def stopped(chat, exchanges, request: gr.Request):
+        stops.mark(request.session_hash or "", "stop")
+        return _stopped(chat, exchanges), gr.update(visible=True), gr.update(visible=False)
 
     def _export_files(exchanges) -> tuple[Any, Any]:
         from rag.export import bibtex, conversation_markdown
@@ -132,7 +166,9 @@ def create_app(engine: Any) -> Any:
         bib.write_text(bib_text, "utf-8")
         return gr.update(value=str(md), interactive=True), gr.update(value=str(bib), interactive=bool(bib_text))
 
-    def new_chat():
+    @takes_request
+    def new_chat(request: gr.Request):
+        stops.mark(request.session_hash or "", "clear")
         none = gr.update(value=None, interactive=False)
         return [], [], render.conversation_cards([]), "", none, none
 
@@ -297,7 +333,6 @@ def create_app(engine: Any) -> Any:
         outputs = [chat, exchanges, cards, question, export_md, export_bib]
         busy = lambda: (gr.update(visible=False), gr.update(visible=True))  # noqa: E731
         idle = lambda: (gr.update(visible=True), gr.update(visible=False))  # noqa: E731
-        running = []
         for trigger, fn, inputs, extra in (
             (send.click, respond, [question, chat, exchanges, *search], {"api_name": "chat"}),
             (question.submit, respond, [question, chat, exchanges, *search], {"api_visibility": "private"}),
@@ -306,12 +341,11 @@ def create_app(engine: Any) -> Any:
             event = trigger(busy, None, [send, stop], queue=False, api_visibility="private", show_progress="hidden")
             event = event.then(fn, inputs, outputs, show_progress="minimal", **extra)
             event.then(idle, None, [send, stop], queue=False, api_visibility="private", show_progress="hidden")
-            running.append(event)
-        stop.click(stopped, [chat, exchanges], [chat, send, stop], cancels=running, api_visibility="private",
-                   queue=False)
-        clear.click(new_chat, None, outputs, cancels=running, api_name="new_chat").then(
+        # Stop and New chat mark the running answer, which ends itself (session.Stops): no `cancels=`.
+        stop.click(stopped, [chat, exchanges], [chat, send, stop], api_visibility="private", queue=False)
+        clear.click(new_chat, None, outputs, api_name="new_chat").then(
             idle, None, [send, stop], queue=False, api_visibility="private")
-        chat.clear(new_chat, None, outputs, cancels=running, api_visibility="private").then(
+        chat.clear(new_chat, None, outputs, api_visibility="private").then(
             idle, None, [send, stop], queue=False, api_visibility="private")
 
         find.submit(search_collection, [find], [papers_html, page], api_visibility="private")

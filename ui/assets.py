@@ -46,6 +46,11 @@ a.cite { font-weight: 600; text-decoration: none; margin-left: 1px; }
 .dark #chat .verdict-yes { background: #14532d; color: #dcfce7; }
 .dark #chat .verdict-no { background: #7f1d1d; color: #fee2e2; }
 .dark #chat .verdict-mixed, .dark #chat .verdict-other { background: #78350f; color: #fef3c7; }
+#chat p.notice { border-left: 3px solid var(--pr-subdued); margin: 4px 0; }
+#chat p.notice-premise, #chat p.notice-not-stated { border-left-color: var(--pr-warn); }
+#chat p.notice-more { font-size: .9em; color: var(--pr-subdued); }
+#chat p.items-head { margin: 4px 0 0; font-weight: 600; }
+#chat p.sentences-summary { font-style: italic; }
 #chat .compare-wrap { overflow-x: auto; }
 #chat table.compare { border-collapse: collapse; font-size: .9em; }
 #chat table.compare td:first-child, #chat table.compare th:first-child { min-width: 7em; }

@@ -19,6 +19,7 @@ from typing import Any, Iterable, Sequence
 
 from rag.explain import describe_filters, explain_source, not_found_reason
 from rag.export import answer_text, authors_short, http_url, paper_links
+from rag.render.text import verdict_line
 
 # Characters that mean something in HTML, or in Markdown wherever they stand (GFM: emphasis, code, links and
 # images via "[", tables, strike-through, e-mail autolinks via "@", LaTeX via "$"), are always replaced; others only
@@ -128,13 +129,13 @@ def with_note(content: str, note: str) -> str:
 
 
 def answer_markdown(answer: dict[str, Any], turn: int, notes: Sequence[str] = ()) -> str:
-    """The assistant message: the answer in its shape (verdict, list, comparison table, sentences) with [n]
-    markers linking to card n of this turn, unsupported sentences flagged, the filter and notes, and a Copy
+    """The assistant message: the answer's blocks (verdict, sentences, list of papers, comparison table, notices)
+    with [n] markers linking to card n of this turn, unsupported sentences flagged, the filter and notes, and a Copy
     button whose text (answer and numbered references) rides along hidden in the message."""
     blocks: list[str] = []
     if answer.get("kind") == "clarify":  # a question back: the question refers to an answer there is none of
         return notice_message(answer.get("reason") or answer.get("answer") or "", "clarify")
-    if answer.get("abstained") or answer.get("kind") == "not-found":
+    if answer.get("abstained") and answer.get("kind") == "not-found":
         blocks.append(f"<strong>Not found in the collection.</strong> {quote(not_found_reason(answer))}")
         if answer.get("suggestions"):
             items = "".join(
@@ -142,30 +143,11 @@ def answer_markdown(answer: dict[str, Any], turn: int, notes: Sequence[str] = ()
             )
             blocks.append(f'<div class="nearest">Nearest papers:<ul>{items}</ul></div>')
     else:
-        kind = answer.get("kind") or "fact"
-        shaped = False
-        if kind == "yes-no" and answer.get("verdict"):
-            verdict = str(answer["verdict"])
-            cls = verdict.lower() if verdict in ("Yes", "No", "Mixed") else "other"
-            blocks.append(f'<strong class="verdict verdict-{cls}">{quote(verdict)}</strong>')
-        if kind == "list" and answer.get("items"):
-            blocks.append(_items_html(answer["items"], turn))
-            shaped = True  # the items are the answer's sentences, one per paper
-        if kind == "comparison" and answer.get("table"):
-            summary = (answer.get("answer") or "").split("\n", 1)[0]
-            blocks.append(_table_html(answer["table"], turn))
-            if summary.startswith("In short"):
-                blocks.append(text_with_markers(summary, turn))
-            shaped = True  # the cells are the answer's sentences
-        parts = []
-        for sent in [] if shaped else answer.get("sentences") or []:
-            if sent.get("unsupported"):
-                parts.append(f"{quote(sent['text'])} {_UNSUPPORTED}")
-            else:
-                parts.append(f"{quote(sent['text'])} {_markers(turn, sent.get('citations') or [])}")
-        if parts:
-            blocks.append(" ".join(parts))
-        elif not blocks:
+        for b in answer.get("blocks") or []:
+            html = _block_html(b, turn)
+            if html:
+                blocks.append(html)
+        if not blocks:
             blocks.append(text_with_markers(answer.get("answer", ""), turn))
     note = filter_note(answer)
     if note:
@@ -179,10 +161,43 @@ def answer_markdown(answer: dict[str, Any], turn: int, notes: Sequence[str] = ()
     return "\n\n".join(blocks)
 
 
+def _sentence_html(s: dict[str, Any], turn: int) -> str:
+    if s.get("unsupported"):
+        return f"{quote(s.get('text', ''))} {_UNSUPPORTED}"
+    return f"{quote(s.get('text', ''))} {_markers(turn, s.get('citations') or [])}".rstrip()
+
+
+def _block_html(b: dict[str, Any], turn: int) -> str:
+    """One block of an answer as HTML (every text quoted, every marker a link to its card)."""
+    kind = b.get("type")
+    if kind == "verdict":
+        label = str(b.get("label") or "")
+        cls = {"Yes": "yes", "No": "no", "Mixed": "mixed", "Possibly": "mixed"}.get(label, "other")
+        line = text_with_markers(verdict_line(b), turn)
+        rest = line[len(quote(label)):] if line.startswith(quote(label)) else " " + line
+        return f'<strong class="verdict verdict-{cls}">{quote(label)}</strong>{rest}'
+    if kind == "sentences":
+        parts = [_sentence_html(s, turn) for s in b.get("sentences") or []]
+        if not parts:
+            return ""
+        role = str(b.get("role") or "answer")
+        return f'<p class="sentences sentences-{quote(role)}">' + " ".join(parts) + "</p>"
+    if kind == "items":
+        total = int(b.get("total") or 0)
+        head = "1 paper matches:" if total == 1 else f"{total} papers match:"
+        return f'<p class="items-head">{quote(head)}</p>' + _items_html(b.get("items") or [], turn)
+    if kind == "table":
+        return _table_html(b, turn)
+    if kind == "notice":
+        marks = _markers(turn, b.get("citations") or [])
+        return f'<p class="notice notice-{quote(b.get("kind") or "info")}">{quote(b.get("text", ""))} {marks}</p>'
+    return ""
+
+
 def _items_html(items: list[dict[str, Any]], turn: int) -> str:
     rows = "".join(
         f"<li><strong>{quote(it.get('title', ''))}</strong> ({quote(it.get('year') or 'n.d.')}): "
-        f"{quote(it.get('text', ''))} {_markers(turn, it.get('citations') or []) or _UNSUPPORTED}</li>"
+        f"{_sentence_html(it.get('sentence') or {}, turn) or _UNSUPPORTED}</li>"
         for it in items
     )
     return f'<ol class="items">{rows}</ol>'

@@ -17,14 +17,6 @@ def answered(exchanges: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     return [e["answer"] for e in exchanges if e.get("answer")]
 
 
-def clarification(question: str, exchanges: Sequence[dict[str, Any]], example_title: str | None = None) -> str | None:
-    """A question back to the user when theirs refers to an earlier answer this conversation does not have
-    (rag.followup.clarification, given the conversation's answered exchanges)."""
-    from rag.followup import clarification as ask_back
-
-    return ask_back(question, answered(exchanges), example_title)
-
-
 def _year(value: Any, label: str, notes: list[str]) -> int | None:
     text = str(value).strip() if value is not None else ""
     if text.lower() in ("", "any", "none", "0"):
@@ -73,3 +65,36 @@ def drop_last(chat: list[dict[str, Any]], exchanges: list[dict[str, Any]]) -> tu
     if not exchanges:
         return chat, exchanges, None
     return chat[: 2 * (len(exchanges) - 1)], exchanges[:-1], exchanges[-1]["question"]
+
+
+class Stops:
+    """Stop and New chat, as the running answer sees them. Each answer in progress holds a run of its browser
+    session; Stop or New chat marks the session's current run, and the answer, between two streamed pieces, sees
+    the mark and ends on its own (a stopped answer shows what it had, a cleared one shows nothing). Gradio's
+    `cancels=` closes the answer's generator from another thread, which under load raced with a piece being made
+    and put red "Error" panels over the chat (tests/ui/test_browser.py::test_stop_keeps_the_partial_answer_...)."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self._lock = threading.Lock()
+        self._runs: dict[str, dict[str, str | None]] = {}
+
+    def start(self, session: str) -> dict[str, str | None]:
+        """A new run for `session`; earlier marks do not carry over to it."""
+        run: dict[str, str | None] = {"mark": None}
+        with self._lock:
+            self._runs[session] = run
+        return run
+
+    def mark(self, session: str, why: str) -> None:
+        """`why` is "stop" or "clear"; the session's current run sees it."""
+        with self._lock:
+            run = self._runs.get(session)
+            if run is not None:
+                run["mark"] = why
+
+    def end(self, session: str, run: dict[str, str | None]) -> None:
+        with self._lock:
+            if self._runs.get(session) is run:
+                del self._runs[session]

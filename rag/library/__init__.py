@@ -27,12 +27,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
-from rag import tuning
 from rag.errors import EmptyIndexError, ModelMismatchError, PaperRAGError, StoreError
 from rag.filters import Filters
 from rag.library.changes import HORIZON_SECONDS, Change, ChangeLog, new_writer_id
 from rag.library.chroma import ChromaCollections, PaperRecord, SentenceRecord, unreachable
 from rag.library.codec import pack, unpack
+from rag.library.lexical import FORMAT as LEXICAL_FORMAT
 from rag.library.lexical import LexicalDoc, LexicalIndex
 from rag.locks import FileLock
 from rag.settings import Settings
@@ -293,7 +293,7 @@ class Library:
         cid = self.chroma.collection_id
         if self._lexical is not None and self._lexical_for == cid:
             return self._lexical
-        folder = self._lexical_root() / f"index-{cid}"
+        folder = self._lexical_root() / f"index-{cid}-f{LEXICAL_FORMAT}"
         lexical = LexicalIndex(folder)
         if _read_state(folder).get("collection_id") != cid:
             with self._lexical_lock():
@@ -380,13 +380,15 @@ class Library:
 
     @_guarded
     def dense(
-        self, vector: "np.ndarray", n: int, filters: Filters, *, sentence_weight: float = tuning.DENSE_SENTENCE_WEIGHT
+        self, vector: "np.ndarray", n: int, filters: Filters, *, sentence_weight: float | None = None
     ) -> list[tuple[str, float]]:
         """Papers nearest to `vector` within the filters, best first: (paper id, score). The score mixes the
         paper vector's cosine with the best sentence's (`sentence_weight`), so a paper whose matching statement
-        sits late in a long abstract is not judged by its opening alone."""
+        sits late in a long abstract is not judged by its opening alone. Unset: `tuning.dense_sentence_weight`."""
         import numpy as np
 
+        if sentence_weight is None:
+            sentence_weight = self.settings.tuning.dense_sentence_weight
         hits = self._nearest(vector, n, filters)
         if not hits or sentence_weight <= 0:
             return [(pid, score) for pid, score, _ in hits]
@@ -498,9 +500,14 @@ class Library:
         return self.lexical.term_sets(paper_ids)
 
     @_guarded
-    def titled(self, names: Sequence[str], filters: Filters) -> list[str]:
-        """The papers whose title is headed by one of `names` ("ARISE: ...")."""
-        return self.lexical.titled(names, filters)
+    def name_freq(self, key: str) -> tuple[int, int, int]:
+        """How many papers are titled by, introduce, and mention the name with this key (rag/names.py)."""
+        return self.lexical.name_freq(key)
+
+    @_guarded
+    def named(self, keys: Sequence[str], filters: Filters, *, field: str = "names", limit: int = 20) -> list[str]:
+        """The papers that introduce (or mention) one of these names."""
+        return self.lexical.named(keys, filters, field=field, limit=limit)
 
     @_guarded
     def doc_freq(self, term: str) -> int:

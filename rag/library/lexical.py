@@ -21,12 +21,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
+from rag import names as naming
 from rag.filters import Filters
 from rag.terms import TermIDF
 from rag.terms import terms as analyze
 from rag.types import Paper
 
-FORMAT = 1
+FORMAT = 4  # 4: the `heads`, `names` and `mentions` fields (rag/names.py); a cache of another format is rebuilt
 WRITER_HEAP = 15_000_000  # tantivy's minimum per indexing thread
 
 
@@ -66,6 +67,11 @@ class LexicalIndex:
         sb.add_text_field("paper_id", stored=True, tokenizer_name="raw", index_option="basic")
         sb.add_text_field("content_hash", stored=True, tokenizer_name="raw", index_option="basic")
         sb.add_text_field("terms", stored=True, tokenizer_name="whitespace", index_option="freq")
+        # The keys of the names a paper introduces and of the names it mentions (rag/names.py): how a question's
+        # names find their papers with one term lookup each.
+        sb.add_text_field("heads", stored=False, tokenizer_name="whitespace", index_option="basic")
+        sb.add_text_field("names", stored=False, tokenizer_name="whitespace", index_option="basic")
+        sb.add_text_field("mentions", stored=False, tokenizer_name="whitespace", index_option="basic")
         sb.add_text_field("title", stored=True, tokenizer_name="raw_lower", index_option="basic")
         sb.add_text_field("authors", stored=True, tokenizer_name="raw_lower", index_option="basic")
         sb.add_text_field("categories", stored=True, tokenizer_name="raw", index_option="basic")
@@ -110,6 +116,9 @@ class LexicalIndex:
                     paper_id=d.paper_id,
                     content_hash=d.content_hash,
                     terms=" ".join(analyze(f"{p.title} {p.abstract}")) or "_",
+                    heads=" ".join(naming.keys(naming.introduced(p.title, p.abstract, own=True))) or "_",
+                    names=" ".join(naming.keys(naming.introduced(p.title, p.abstract))) or "_",
+                    mentions=" ".join(naming.keys(naming.mentioned(p.title, p.abstract))) or "_",
                     title=p.title,
                     source=p.source.rsplit("/", 1)[-1] or "unknown",
                     year=int(p.year or 0),
@@ -188,27 +197,26 @@ class LexicalIndex:
         s = self.searcher
         return [(s.doc(addr)["paper_id"][0], float(score)) for score, addr in s.search(q, n, count=False).hits]
 
-    def titled(self, names: Sequence[str], filters: Filters, limit: int = 10) -> list[str]:
-        """Ids of the papers (within the filters) whose title starts with one of `names`, as written, before a
-        colon: "ARISE" names "ARISE: An Adaptive Resolution-Aware Metric ...". An anchored regex on the title
-        term, so its cost does not grow with the collection the way a scan would."""
+    def name_freq(self, key: str) -> tuple[int, int, int]:
+        """How many papers own the name with this key (rag/names.py `key`: a title head, a whole title, a name after
+        "called" or "we introduce"), how many introduce it (also in brackets), and how many mention it."""
+        s = self.searcher
+        return int(s.doc_freq("heads", key)), int(s.doc_freq("names", key)), int(s.doc_freq("mentions", key))
+
+    def named(self, keys: Sequence[str], filters: Filters, *, field: str = "names", limit: int = 20) -> list[str]:
+        """Ids of the papers (within the filters) that introduce (or, with field="mentions", mention) any of these
+        names."""
         from tantivy import Occur, Query
 
-        if not names:
+        if not keys:
             return []
         schema = self._schema_or_load()
-        named = Query.boolean_query([
-            (Occur.Should, Query.regex_query(schema, "title", f"{_escape(n.lower())} ?:.*")) for n in names
-        ])
+        q = Query.term_set_query(schema, field, list(dict.fromkeys(keys)))
         f = self.filter_query(filters)
-        q = Query.boolean_query([(Occur.Must, named), (Occur.Must, f)]) if f is not None else named
+        if f is not None:
+            q = Query.boolean_query([(Occur.Must, q), (Occur.Must, f)])
         s = self.searcher
-        out = []
-        for _, addr in s.search(q, limit, count=False).hits:
-            doc = s.doc(addr)
-            if doc["title"][0].partition(":")[0].strip() in names:  # the case as written ("ARISE", not "Arise")
-                out.append(doc["paper_id"][0])
-        return out
+        return [s.doc(addr)["paper_id"][0] for _, addr in s.search(q, limit, count=False).hits]
 
     def matching_count(self, filters: Filters) -> int:
         """How many papers are within the filters (no documents read)."""

@@ -11,7 +11,7 @@ import pytest
 from conftest import BUNDLED
 from evals.dataset import DEFAULT_DATASET, GoldItem, load_dataset
 from rag.errors import SourceError
-from rag.filters import parse_date_phrase
+from rag.question.phrases import date_phrase as parse_date_phrase
 
 
 @pytest.fixture(scope="module")

@@ -125,7 +125,8 @@ def test_unanswerable_turn_abstains_and_has_no_answer_metrics(hybrid):
     r = by_key(hybrid)[("u1", 0)]
     assert r.abstained and not r.answerable
     assert r.cited_ids == [] and r.answer.startswith("Not found in the collection.")
-    assert r.metrics == {}  # retrieval/answer metrics need gold papers; abstention is scored in aggregate()
+    # retrieval/answer metrics need gold papers; abstention is scored in aggregate(), the answer graded as a whole
+    assert r.metrics == {"correct": 1.0, "confidently_wrong": 0.0}
 
 
 def test_followup_turn_is_narrowed_to_the_first_answer(hybrid):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import BUNDLED, FIXTURES, make_settings
-from rag.filters import parse_author_phrase
+from rag.question.phrases import author_phrase as parse_author_phrase
 
 
 @pytest.mark.parametrize(
@@ -50,10 +50,10 @@ def test_which_papers_did_an_author_write_lists_them(engine):
     # It answered "not found ... none of them mentions 'write'".
     answer = engine.ask("Which papers did Kaiming He write?")
     assert not answer.abstained, answer.answer
-    assert answer.kind == "list" and [i["title"] for i in answer.items] == [
+    assert answer.kind == "papers" and [i["title"] for i in answer.items] == [
         "Deep Residual Learning for Image Recognition"]
     assert answer.filters["author"] == "Kaiming He"
-    assert answer.answer.startswith("The paper that matches best:\n- Deep Residual Learning for Image Recognition")
+    assert answer.answer.startswith("1 paper matches:\n- Deep Residual Learning for Image Recognition")
 
 
 def test_the_whole_name_first_then_the_surname(engine):

@@ -1,10 +1,15 @@
-"""Citation parsing, validation and alignment as a table of cases, on real retrieved sources and the real model."""
+"""Citations: a language model's text aligned to the sources (a table of cases), and the extractive writer's
+structured claims checked and numbered (`check`), on real retrieved sources and the real model."""
 
 from __future__ import annotations
 
 import pytest
 
-from rag.citations import SUPPORT_THRESHOLD, UNSUPPORTED_MARK, align, split_with_markers
+from rag.answer import AnswerSentence, NoticeBlock, PaperVerdict, SentencesBlock, VerdictBlock
+from rag.citations import UNSUPPORTED_MARK, align, check, split_with_markers
+from rag.tuning import DEFAULT
+
+SUPPORT_THRESHOLD = DEFAULT.support_threshold
 
 HYPER = "Unfortunately, existing hypernetworks are often challenging to train."
 MAGNITUDE = (
@@ -55,7 +60,7 @@ CASES = [
 @pytest.mark.parametrize("text, expected", CASES)
 def test_alignment_table(retrieved, text, expected):
     sources, index, embedder = retrieved
-    aligned = align(text, sources, index, embedder.embed)
+    aligned = align(text, sources, index, embedder.embed, SUPPORT_THRESHOLD)
     assert len(aligned.sentences) == len(expected)
     by_n = {c.n: c for c in aligned.citations}
     for sent, want in zip(aligned.sentences, expected):
@@ -72,7 +77,7 @@ def test_alignment_table(retrieved, text, expected):
 
 def test_copied_sentence_supports_itself_fully(retrieved):
     sources, index, embedder = retrieved
-    aligned = align(f"{MAGNITUDE} [1]", sources, index, embedder.embed)
+    aligned = align(f"{MAGNITUDE} [1]", sources, index, embedder.embed, SUPPORT_THRESHOLD)
     assert aligned.sentences[0].support == pytest.approx(1.0, abs=1e-3)
     assert aligned.citations[0].evidence == [MAGNITUDE]
 
@@ -82,6 +87,33 @@ def test_two_supported_markers_are_both_kept(engine):
     s1 = answer.sources[0].evidence[0].text
     s2 = answer.sources[1].evidence[0].text
     passages = engine.library.passages([s.paper_id for s in answer.sources])
-    aligned = align(f"{s1} [1] {s2} [2]", answer.sources, passages, engine.embedder.embed)
+    aligned = align(f"{s1} [1] {s2} [2]", answer.sources, passages, engine.embedder.embed, SUPPORT_THRESHOLD)
     assert [c.paper_id for c in aligned.citations] == [answer.sources[0].paper_id, answer.sources[1].paper_id]
     assert aligned.text.endswith("[2]")
+
+
+# ----- structured claims ------------------------------------------------------------------------------------------
+def test_check_numbers_papers_by_first_use_and_confirms_each_quote(retrieved):
+    sources, passages, _ = retrieved
+    first, other = sources[0], sources[2]
+    quote = first.evidence[0].text
+    verdict = VerdictBlock("Yes", [PaperVerdict(None, other.paper_id, other.title, "Not stated"),
+                                   PaperVerdict(None, first.paper_id, first.title, "Yes")])
+    blocks = [
+        verdict,
+        NoticeBlock("not-stated", "The abstract does not say.", [other.paper_id]),
+        SentencesBlock([
+            AnswerSentence("Rewritten: " + quote, [], False, 0.0, paper_ids=[first.paper_id], quote=quote),
+            AnswerSentence("A sentence no abstract has.", [], False, 0.0, paper_ids=[first.paper_id],
+                           quote="A sentence no abstract has."),
+        ]),
+    ]
+    citations, sentences = check(blocks, sources, passages)
+    assert [c.paper_id for c in citations] == [other.paper_id, first.paper_id]  # the notice came first
+    assert blocks[1].citations == [1]
+    good, bad = sentences
+    assert good.citations == [2] and not good.unsupported and good.support == 1.0
+    assert bad.citations == [] and bad.unsupported  # a quote its paper does not hold is never cited
+    assert citations[1].evidence == [quote] and citations[0].evidence == []
+    assert [p.n for p in verdict.papers] == [1, 2]  # each paper by its number where the answer names it
+    assert first.cited and other.cited

@@ -33,9 +33,11 @@ HOSTILE = {"n": 3, "paper_id": "title:x", "title": "Evil {title} with 100% $x_1$
            "arxiv_id": None, "doi": None, "evidence": []}
 
 
-def answer(question, citations, sentences, **extra):
+def answer(question, citations, sentences, *, blocks=None, **extra):
+    """An Answer dict as `Answer.to_dict()` makes it: its sentences in one block unless `blocks` are given."""
+    blocks = blocks if blocks is not None else [{"type": "sentences", "role": "answer", "sentences": sentences}]
     return {"question": question, "answer": " ".join(s["text"] for s in sentences), "abstained": False,
-            "citations": citations, "sentences": sentences, "sources": [], "kind": "fact", **extra}
+            "citations": citations, "sentences": sentences, "sources": [], "kind": "fact", "blocks": blocks, **extra}
 
 
 FIRST = answer("What makes hypernetworks hard to train?", [MIP], [
@@ -87,17 +89,24 @@ def test_md_escape_shows_text_as_itself(raw):
 
 
 def test_shaped_answers_export_in_their_shape():
-    items = [{"paper_id": "arxiv:2304.07645", "title": "MIP", "year": 2023, "text": "It scales.", "citations": [1]}]
-    listed = conversation_markdown([answer("Which papers scale?", [MIP], [], kind="list", items=items)])
-    assert "- MIP (2023): It scales. [1]" in listed
-    table = {"columns": ["Paper", "Finding"], "rows": [[{"text": "MIP", "citations": [1]},
-                                                        {"text": "a | b", "citations": [1]}]]}
-    compared = conversation_markdown([answer("Compare them", [MIP], [], kind="comparison", table=table,
-                                             answer="In short, MIP [1] differs.\n- MIP: ...")])
+    items = [{"paper_id": "arxiv:2304.07645", "title": "MIP", "year": 2023,
+              "sentence": {"text": "It scales.", "citations": [1], "unsupported": False}}]
+    listed = conversation_markdown([answer("Which papers scale?", [MIP], [], kind="list",
+                                           blocks=[{"type": "items", "items": items, "total": 1}])])
+    assert "1 paper matches:\n- MIP (2023): It scales. [1]" in listed
+    table = {"type": "table", "columns": ["Paper", "Finding"], "rows": [[{"text": "MIP", "citations": [1]},
+                                                                          {"text": "a | b", "citations": [1]}]]}
+    summary = {"type": "sentences", "role": "summary", "sentences": [
+        {"text": "Both concern magnitude.", "citations": [1], "unsupported": False}]}
+    compared = conversation_markdown([answer("Compare them", [MIP], [], kind="comparison", blocks=[table, summary])])
     assert "| Paper | Finding |\n|---|---|\n| MIP [1] | a \\| b [1] |" in compared
-    assert "In short, MIP [1] differs." in compared
-    verdict = conversation_markdown([answer("Does it?", [MIP], FIRST["sentences"][:1], kind="yes-no", verdict="Yes")])
-    assert "**Yes.**\n\nHypernetworks are hard to train. [1]" in verdict
+    assert "Both concern magnitude. [1]" in compared
+    verdict = {"type": "verdict", "label": "Yes", "papers": [{"n": 1, "paper_id": "arxiv:2304.07645", "title": "MIP",
+                                                              "label": "Yes"}]}
+    deciding = {"type": "sentences", "role": "deciding", "sentences": FIRST["sentences"][:1]}
+    said = conversation_markdown([answer("Does it?", [MIP], FIRST["sentences"][:1], kind="yes-no",
+                                         blocks=[verdict, deciding])])
+    assert "**Yes, according to [1].**\n\nHypernetworks are hard to train. [1]" in said
     gone = conversation_markdown([{"question": "World Cup?", "abstained": True, "kind": "not-found", "citations": [],
                                    "reason": "None of them mentions 'Cup'.", "filters": {},
                                    "suggestions": [{"title": "P", "year": 2025}]}])

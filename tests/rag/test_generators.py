@@ -131,7 +131,7 @@ def test_llama_cpp_streams(engine, gguf_path):
 @llm
 def test_llama_cpp_condenses_follow_ups(engine, gguf_path):
     first = engine.ask("What makes hypernetworks hard to train?")
-    from rag.followup import as_turns
+    from rag.question.followup import as_turns
 
     condensed = engine.generator("llama-cpp").condense("and how do they fix it?", as_turns([first]))
     assert condensed and len(condensed.split()) < 60
@@ -175,7 +175,7 @@ def test_openai_compatible_against_a_real_server(bundled_settings, embedder, llm
     settings = bundled_settings.model_copy(deep=True)
     settings.generator.base_url = url
     eng = Engine(settings, embedder=embedder)
-    items = list(eng.ask_stream("What makes hypernetworks hard to train?", generator="openai-compatible"))
+    items = list(eng.ask_stream("What problem makes hypernetworks hard to train?", generator="openai-compatible"))
     answer = items[-1]
     assert answer.generator == "openai-compatible" and answer.answer.strip()
     assert len(items) >= 3, "the answer streamed in pieces"

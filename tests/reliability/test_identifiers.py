@@ -11,6 +11,7 @@ import pytest
 from conftest import make_settings
 from ingest.pipeline import Ingestor
 from rag.citations import align
+from rag.tuning import DEFAULT
 from rag.engine import Engine
 
 TEMPLATE = (
@@ -52,13 +53,15 @@ def test_the_paper_named_by_its_identifier_is_the_one_cited(twins, mode):
 
 
 def test_an_identifier_no_paper_has_changes_nothing(twins):
-    from rag.filters import Filters
-    from rag.retrieval import identifiers_first
+    from rag.question import understand
+    from rag.retrieval import names_first
 
     engine, rows = twins
     ranked = [(f"twin-{i}", 1.0 / (i + 1)) for i in range(10)]
-    assert identifiers_first(engine.library, "Does Zzyzx-9 beat the sparse model?", ranked, 40, Filters()) == ranked
-    named = identifiers_first(engine.library, f"Does Zzyzx-9 beat {rows[5]['model']}?", ranked, 40, Filters())
+    unknown = understand("Does Zzyzx-9 beat the sparse model?", engine.library)
+    assert names_first(engine.library, unknown, ranked, 40, unknown.filters) == ranked
+    known = understand(f"Does Zzyzx-9 beat {rows[5]['model']}?", engine.library)
+    named = names_first(engine.library, known, ranked, 40, known.filters, known.named)
     assert engine.library.passages([named[0][0]])[named[0][0]].record.paper.title.startswith(rows[5]["model"])
 
 
@@ -69,15 +72,15 @@ def test_a_sentence_with_a_number_its_source_lacks_is_flagged_not_cited(twins):
     passages = engine.library.passages([s.paper_id for s in answer.sources])
     wrong_k = r["k"] + 7
     aligned = align(f"{r['model']} converges in {wrong_k} iterations. [1]", answer.sources, passages,
-                    engine.embedder.embed)
+                    engine.embedder.embed, DEFAULT.support_threshold)
     [sentence] = aligned.sentences
     assert sentence.unsupported and sentence.citations == [] and str(wrong_k) in sentence.missing
     right = align(f"{r['model']} converges in {r['k']} iterations. [1]", answer.sources, passages,
-                  engine.embedder.embed)
+                  engine.embedder.embed, DEFAULT.support_threshold)
     assert not right.sentences[0].unsupported
     assert right.citations[0].title.startswith(r["model"] + ":")
     # Another model's name is a claim about another paper: flagged too.
     other = rows[1]["model"]
     swapped = align(f"{other} converges in {r['k']} iterations. [1]", answer.sources[:1], passages,
-                    engine.embedder.embed)
+                    engine.embedder.embed, DEFAULT.support_threshold)
     assert swapped.sentences[0].unsupported

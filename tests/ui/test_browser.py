@@ -230,22 +230,30 @@ def hostile_answers() -> list[dict]:
             "notes": ["<b>note</b> [n](http://198.51.100.7/n)"], "search_query": HOSTILE_QUESTION, "mode": "hybrid",
             "answer": t["abstract"], "kind": "fact"}
     cell = {"text": f"![t]({OFFSITE}/t.png) | <img src=x onerror={PWN}>", "citations": [1]}
+    said = {"type": "sentences", "role": "answer", "sentences": base["sentences"]}
+    base["blocks"] = [said]
+    verdict = {"type": "verdict", "label": "Yes", "papers": [{"n": 1, "paper_id": "title:q", "title": t["title"],
+                                                              "label": "Yes"}]}
+    item = {"paper_id": "title:q", "title": t["title"], "year": 2026, "sentence": base["sentences"][0]}
+    notice = {"type": "notice", "kind": "not-stated", "text": f"The abstract of <b>{PWN}</b> does not mention it.",
+              "citations": [1]}
     return [
         base,
-        {**base, "kind": "yes-no", "verdict": "Yes"},
-        {**base, "kind": "yes-no", "verdict": f"<img src=x onerror={PWN}>"},
-        {**base, "kind": "list", "items": [{"paper_id": "title:q", "title": t["title"], "year": 2026,
-                                            "text": t["abstract"], "citations": [1]}]},
-        {**base, "kind": "comparison", "table": {"columns": ["Paper", f"<b>{PWN}</b>"], "rows": [[cell, cell]]}},
-        {**base, "abstained": True, "kind": "not-found", "citations": [], "sentences": [],
+        {**base, "kind": "yes-no", "blocks": [verdict, {**said, "role": "deciding"}]},
+        {**base, "kind": "yes-no", "blocks": [{**verdict, "label": f"<img src=x onerror={PWN}>"}, said]},
+        {**base, "kind": "list", "blocks": [{"type": "items", "items": [item], "total": 1}]},
+        {**base, "kind": "comparison", "blocks": [{"type": "table", "columns": ["Paper", f"<b>{PWN}</b>"],
+                                                   "rows": [[cell, cell]]}]},
+        {**base, "kind": "not-stated", "abstained": True, "blocks": [notice, said]},
+        {**base, "abstained": True, "kind": "not-found", "citations": [], "sentences": [], "blocks": [],
          "suggestions": [{"title": t["title"], "date": "2026-01-02", "url": t["url"]},
                          {"title": "ok", "date": None, "url": f"{OFFSITE}/s\" onmouseover=\"{PWN}"}]},
     ]
 
 
 def test_every_answer_shape_and_panel_renders_hostile_text_as_text(browser, tmp_path):
-    """The render functions' output in the same components and page options as the app (comparison tables,
-    lists and verdicts are not produced by today's engine, so they are rendered here directly)."""
+    """The render functions' output, for an answer of every shape (its blocks as the engine makes them), in the same
+    components and page options as the app."""
     import gradio as gr
 
     from ui import render
@@ -515,5 +523,26 @@ def test_stop_keeps_the_partial_answer_and_retry_asks_again(paced, browser):
     page.wait_for_function(f"document.querySelectorAll({FINAL!r}).length > 0", timeout=60_000)
     assert page.locator("#chat [data-testid='user']").count() == 1  # asked again, not asked twice
     assert page.locator("#chat a[href='#cite-0-1']").count() >= 1 and page.locator("#cite-0-1").count() == 1
+    assert_safe(page, watch)
+    page.context.close()
+
+
+def test_new_chat_while_answering_clears_for_good(paced, browser):
+    page, watch = open_page(browser, paced)
+    page.locator("#question textarea").fill(QUESTION)
+    page.locator("#ask").click()
+    page.wait_for_function(
+        "() => { const b = [...document.querySelectorAll('#chat [data-testid=\"bot\"]')].pop();"
+        " return b && /hypernetworks/.test(b.innerText); }", timeout=30_000)
+    page.locator("#new-chat").click()
+    page.wait_for_function("document.querySelectorAll('#chat [data-testid=\"user\"]').length === 0", timeout=10_000)
+    time.sleep(2.5)  # the answer that was streaming ends on its own and does not bring the conversation back
+    assert page.locator("#chat [data-testid='user']").count() == 0
+    assert page.locator("#chat [data-testid='bot']").count() == 0
+    assert page.locator("#ask").is_visible() and overlays(page) == 0
+    page.locator("#question textarea").fill(QUESTION)  # and the next question is answered in full
+    page.locator("#ask").click()
+    page.wait_for_function(f"document.querySelectorAll({FINAL!r}).length > 0", timeout=60_000)
+    assert page.locator("#chat [data-testid='user']").count() == 1
     assert_safe(page, watch)
     page.context.close()

@@ -66,6 +66,7 @@ ANSWER = {
     "search_query": "What makes hypernetworks hard to train?",
     "mode": "hybrid",
 }
+ANSWER["blocks"] = [{"type": "sentences", "role": "answer", "sentences": ANSWER["sentences"]}]
 HOSTILE = [
     '<img src=x onerror="alert(1)">',
     "**bold** _em_ `code` ~~gone~~ $$x^2$$",
@@ -147,25 +148,46 @@ def test_answer_carries_its_plain_text_for_copy():
 
 
 def test_every_answer_shape():
-    base = {**ANSWER, "sentences": ANSWER["sentences"][:1]}
-    yes = answer_markdown({**base, "kind": "yes-no", "verdict": "Yes"}, 0)
-    assert yes.startswith('<strong class="verdict verdict-yes">Yes</strong>') and "#cite-0-1" in yes
-    odd = answer_markdown({**base, "kind": "yes-no", "verdict": "<img src=x>"}, 0)
+    one = [ANSWER["sentences"][0]]
+    base = {**ANSWER, "sentences": one}
+
+    def shaped(kind: str, *blocks: dict) -> dict:
+        return {**base, "kind": kind, "blocks": list(blocks)}
+
+    deciding = {"type": "sentences", "role": "deciding", "sentences": one}
+    verdict = {"type": "verdict", "label": "Yes", "papers": [{"n": 1, "paper_id": "p", "title": "T", "label": "Yes"}]}
+    yes = answer_markdown(shaped("yes-no", verdict, deciding), 0)
+    assert yes.startswith('<strong class="verdict verdict-yes">Yes</strong>, according to') and "#cite-0-1" in yes
+    odd = answer_markdown(shaped("yes-no", {**verdict, "label": "<img src=x>"}, deciding), 0)
     assert "verdict-other" in odd and "<img" not in odd
-    items = [{"paper_id": "p", "title": "T <i>", "year": 2023, "text": "It **works**.", "citations": [1]},
-             {"paper_id": "q", "title": "U", "year": None, "text": "Unsure.", "citations": []}]
-    listed = answer_markdown({**base, "kind": "list", "items": items}, 3)
+    mixed = answer_markdown(shaped("yes-no", {"type": "verdict", "label": "Mixed", "papers": [
+        {"n": 1, "paper_id": "p", "title": "T", "label": "Yes"}, {"n": 2, "paper_id": "q", "title": "U", "label": "No"},
+        {"n": 2, "paper_id": "r", "title": "V", "label": "No"}]}), 0)
+    assert "1 paper says yes" in text_of(mixed) and "2 papers say no" in text_of(mixed)  # the consensus, cited
+    items = [{"paper_id": "p", "title": "T <i>", "year": 2023,
+              "sentence": {"text": "It **works**.", "citations": [1], "unsupported": False}},
+             {"paper_id": "q", "title": "U", "year": None,
+              "sentence": {"text": "Unsure.", "citations": [], "unsupported": True}}]
+    listed = answer_markdown(shaped("list", {"type": "items", "items": items, "total": 12},
+                                    {"type": "notice", "kind": "more", "text": "10 more papers match.",
+                                     "citations": []}), 3)
     assert listed.count("<li>") == 2 and "#cite-3-1" in listed and "(n.d.)" in listed and "⚠ unsupported" in listed
-    assert "<i>" not in listed and "&#42;&#42;works&#42;&#42;" in listed
+    assert "<i>" not in listed and "&#42;&#42;works&#42;&#42;" in listed and "12 papers match" in listed
+    assert "10 more papers match" in listed
     shown = listed.split('<span class="copy-text">')[0]
-    assert shown.count("It &#42;&#42;works") == 1  # items replace the sentences: nothing shown twice
-    table = {"columns": ["Paper", "Year", "<b>Approach</b>"],
-             "rows": [[{"text": "MIP", "citations": [1]}, {"text": "2023", "citations": []}, {"text": "a|b", "citations": [1]}]]}
-    compared = answer_markdown({**base, "kind": "comparison", "table": table,
-                                "answer": "In short, they differ: MIP [1]: magnitude.\n- MIP: ..."}, 1)
+    assert shown.count("It &#42;&#42;works") == 1  # each quoted sentence shown once
+    table = {"type": "table", "columns": ["Paper", "Year", "<b>Approach</b>"],
+             "rows": [[{"text": "MIP", "citations": [1]}, {"text": "2023", "citations": []},
+                       {"text": "a|b", "citations": [1]}]]}
+    summary = {"type": "sentences", "role": "summary", "sentences": [
+        {"text": "Both concern magnitude.", "citations": [1], "unsupported": False}]}
+    compared = answer_markdown(shaped("comparison", table, summary), 1)
     assert compared.count("<td>") == 3 and "<th>&#60;b&#62;Approach&#60;/b&#62;</th>" in compared
     assert "a&#124;b" in compared and 'href="#cite-1-1"' in compared
-    assert "In short, they differ: MIP <a" in compared
+    assert "Both concern magnitude. <a" in compared
+    stated = answer_markdown(shaped("not-stated", {"type": "notice", "kind": "not-stated", "text":
+                                                   "The abstract of MIP does not mention GPUs.", "citations": [1]}), 0)
+    assert "notice-not-stated" in stated and "does not mention GPUs" in stated and "#cite-0-1" in stated
 
 
 def test_engine_text_with_markers():

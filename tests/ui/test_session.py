@@ -1,41 +1,13 @@
-"""A session's conversation as plain data: follow-ups with nothing to follow, search settings, retry."""
+"""A session's conversation as plain data: search settings, retry, the history a follow-up refers to. (A follow-up
+with nothing to follow is asked back by the engine: tests/rag/question/test_understand.py, tests/ui/test_app.py.)"""
 
 from __future__ import annotations
 
 import pytest
 
-from rag.followup import has_topic
-from ui.session import answered, clarification, drop_last, message_text, search_filters
+from ui.session import Stops, answered, drop_last, message_text, search_filters
 
 ANSWER = {"question": "What makes hypernetworks hard to train?", "citations": [{"n": 1, "paper_id": "p"}]}
-
-
-@pytest.mark.parametrize("question", [
-    "What were its results?", "Tell me more about the second paper", "What did they find?", "What is it?",
-    "Explain this", "And the third one?", "What is the main contribution of paper 2?", "What about [2]?",
-    "What are the limitations?", "How does it compare?",
-])
-def test_a_follow_up_with_nothing_to_follow_is_asked_back(question):
-    assert not has_topic(question)
-    ask_back = clarification(question, [], "Magnitude Invariant Parametrizations")
-    assert ask_back.startswith("Which paper do you mean?")
-    assert "“What are the results of Magnitude Invariant Parametrizations?”" in ask_back
-
-
-@pytest.mark.parametrize("question", [
-    "What makes hypernetworks hard to train?", "How does it compare to transformers?", "Which of them use GPUs?",
-    "hello", "What were the results of RelP?",
-])
-def test_a_question_with_a_topic_is_searched(question):
-    assert clarification(question, []) is None
-
-
-def test_a_follow_up_after_an_answer_goes_to_the_engine():
-    exchanges = [{"question": ANSWER["question"], "answer": ANSWER}]
-    assert clarification("What were its results?", exchanges) is None
-    # a failed or stopped exchange is not something to refer to
-    assert clarification("What were its results?", [{"question": "q", "answer": None}]) is not None
-    assert answered(exchanges + [{"question": "q", "answer": None}]) == [ANSWER]
 
 
 def test_search_filters_from_the_settings_boxes():
@@ -63,3 +35,18 @@ def test_message_text_reads_both_forms_of_a_chat_message():
     assert message_text("partial …") == "partial …"
     assert message_text([{"type": "text", "text": "partial"}, {"type": "text", "text": " …"}]) == "partial …"
     assert message_text({"text": "x"}) == "x" and message_text(None) == ""
+
+
+def test_a_stop_marks_only_the_sessions_current_run():
+    stops = Stops()
+    first = stops.start("a")
+    other = stops.start("b")
+    stops.mark("a", "stop")
+    assert first["mark"] == "stop" and other["mark"] is None
+    second = stops.start("a")  # the next question starts unmarked
+    assert second["mark"] is None
+    stops.end("a", first)  # a finished earlier run does not drop the current one
+    stops.mark("a", "clear")
+    assert second["mark"] == "clear"
+    stops.end("a", second)
+    stops.mark("a", "stop")  # nothing running: nothing to mark, no error
