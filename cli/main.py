@@ -395,7 +395,7 @@ def build_parser() -> argparse.ArgumentParser:
         "is empty.",
     )
     p.add_argument("--host", help="address to bind (default: ui.host, 127.0.0.1)")
-    p.add_argument("--port", type=int, help="port (default: ui.port, 7860)")
+    p.add_argument("--port", type=_port, help="port, 1 to 65535 (default: ui.port, 7860)")
     p.add_argument("--open", action="store_true", help="open a browser tab")
     p.add_argument("--no-ingest", action="store_true", help="do not ingest the bundled corpus into an empty index")
     p.set_defaults(func=cmd_serve)
@@ -428,6 +428,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print as JSON")
     p.set_defaults(func=cmd_stats)
     return parser
+
+
+def _port(value: str) -> int:
+    """A TCP port, refused with its range by the parser (one line, exit 2) rather than deep in the settings."""
+    try:
+        port = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid port: {value!r} (a whole number from 1 to 65535)") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port must be from 1 to 65535 (got {port})")
+    return port
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, SettingsError
 
 from rag.tuning import DEFAULT as TUNED
 from rag.tuning import Tuning
@@ -27,6 +27,14 @@ PACKAGED_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_empty_folder(cls, value: Any, info: ValidationInfo) -> Any:
+        """An empty folder setting (`PAPERRAG_STORE__PERSIST_DIR=`) would mean the working directory: refused."""
+        if cls.model_fields[info.field_name].annotation is Path and isinstance(value, str) and not value.strip():
+            raise ValueError("is empty: give a folder, or leave the key out for the default")
+        return value
 
 
 class StoreSettings(_Section):
@@ -226,6 +234,19 @@ def _explain(err: ValidationError, origin: str) -> ConfigError:
     return ConfigError(f"{origin}: '{key}': {first['msg']}.")
 
 
+def _unparsable_env(err: SettingsError) -> ConfigError:
+    import re
+
+    m = re.search(r'field "(\w+)"', str(err))
+    section = (m.group(1) if m else "").upper()
+    names = sorted(n for n in os.environ if n.startswith(f"{ENV_PREFIX}{section}__")) if section else []
+    where = ", ".join(names) or "a PAPERRAG_* environment variable"
+    return ConfigError(
+        f"{where}: not a valid value. A list is written as JSON, e.g. "
+        f"{ENV_PREFIX}INGEST__DEFAULT_PATHS='[\"data/papers.jsonl\"]'."
+    )
+
+
 def _resolve_paths(model: BaseModel, base: Path) -> None:
     for name, value in list(model):
         if isinstance(value, BaseModel):
@@ -255,6 +276,8 @@ def load_settings(config: str | Path | None = None, **overrides: Any) -> Setting
             setattr(settings, section, merged)
     except ValidationError as e:
         raise _explain(e, origin) from None
+    except SettingsError as e:  # an environment variable pydantic-settings cannot parse (a list that is not JSON)
+        raise _unparsable_env(e) from None
     base = path.resolve().parent if path else Path.cwd()
     _resolve_paths(settings, base)
     settings.config_path = path.resolve() if path else None

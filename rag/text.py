@@ -34,12 +34,18 @@ _LATEX_RULES: list[tuple[re.Pattern[str], str]] = [
 
 
 _URL = re.compile(r"https?://[^\s<>\"'{}]+")
+# Code points that are not text. A lone surrogate (a broken "\ud800" escape in JSON) cannot be encoded at all:
+# it becomes U+FFFD. Bidirectional controls (U+202E makes "txt.exe" display as "exe.txt") and other invisible
+# control characters are dropped, so a title reads the same everywhere it is shown.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+_INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def clean_text(text: str | None) -> str:
     """Unwrap lines, collapse whitespace and turn LaTeX-isms into plain text (URLs are left as they are)."""
     if not text:
         return ""
+    text = _INVISIBLE.sub("", _LONE_SURROGATE.sub("\ufffd", text))
     text = unicodedata.normalize("NFC", text).replace("\u00a0", " ")
     urls: list[str] = []
 

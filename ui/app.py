@@ -81,9 +81,14 @@ def create_app(engine: Any) -> Any:
 
     def _respond(run, message, chat, exchanges, year_from, year_to, author, title, mode, top_k, generator
                  ) -> Iterator:
-        message = (message or "").strip()
+        message = (message or "").strip() if isinstance(message, str) else ""
         if not message:
             warn("Type a question about the papers first.")
+            yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return
+        if len(message) > settings.retrieval.max_question_chars:  # refused before it is echoed into the chat
+            warn(f"The question is {len(message):,} characters long; the limit is "
+                 f"{settings.retrieval.max_question_chars:,}. Ask about one thing at a time.")
             yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
             return
         chat, exchanges = list(chat or []), list(exchanges or [])
@@ -278,8 +283,9 @@ def create_app(engine: Any) -> Any:
                 )
                 with gr.Row(elem_id="ask-row"):
                     question = gr.Textbox(
-                        placeholder="Ask a question about the papers", show_label=False, scale=5, elem_id="question",
-                        autofocus=True, submit_btn=False, max_lines=6, min_width=120,
+                        label="Question about the papers", placeholder="Ask a question about the papers",
+                        show_label=False, scale=5, elem_id="question", autofocus=True, submit_btn=False, max_lines=6,
+                        min_width=120, max_length=settings.retrieval.max_question_chars,
                     )
                     send = gr.Button("Ask", variant="primary", scale=0, min_width=76, elem_id="ask")
                     stop = gr.Button("Stop", variant="stop", scale=0, min_width=76, elem_id="stop", visible=False)
@@ -440,6 +446,9 @@ def serve(settings: Any, *, ingest_if_empty: bool = True, open_browser: bool = F
     """Ingest the bundled corpus when the index is empty, warm the engine, and serve until interrupted. Each
     phase says what it is doing; a port in use is one line naming the port and how to choose another."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    # Uploads go to a folder of this server's own (mode 0700), not the /tmp/gradio every Gradio app on the machine
+    # shares by default, where one app's users could fetch another's files.
+    os.environ.setdefault("GRADIO_TEMP_DIR", tempfile.mkdtemp(prefix="paperrag-gradio-"))
     bypass_proxy_for_loopback()
     host, port = settings.ui.host, settings.ui.port
     options = launch_options(settings)  # refuse unsafe binds before any heavy work

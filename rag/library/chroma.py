@@ -164,8 +164,8 @@ class ChromaCollections:
 
     def exists(self) -> bool:
         s = self.settings.store
-        if self.embedded and self._client is None and not s.persist_dir.exists():
-            return False  # nothing ingested yet; do not create an empty store just by looking
+        if self.embedded and self._client is None and not (s.persist_dir / "chroma.sqlite3").exists():
+            return False  # nothing ingested here; do not create an empty store just by looking
         return self.handle(self.names()[0]) is not None
 
     def handle(self, name: str) -> Any | None:

@@ -116,3 +116,55 @@ def test_a_record_of_the_wrong_shape_is_skipped_not_stored_as_text(tmp_path, emb
         3: "malformed record: 'authors' must be a list of strings",
         4: "malformed record: expected a JSON object, found list",
     }
+
+
+def test_a_lone_surrogate_or_a_direction_override_is_cleaned_and_the_rest_of_the_file_kept(tmp_path, embedder):
+    """A broken "\\ud800" escape once aborted the whole file (the tokenizer cannot encode it); a U+202E override
+    made a title display reversed. Both are cleaned, every good record is stored, --strict included."""
+    listing = tmp_path / "odd-text.jsonl"
+    listing.write_text(
+        '{"title": "Broken \\ud800 escape in a title", "abstract": "Sparse attention with a broken escape \\udfff."}\n'
+        + json.dumps({"title": "A fine paper on pruning", "abstract": "We prune networks. It works well."}) + "\n"
+        + json.dumps({"title": "Safe \u202eevil.exe title", "abstract": "An abstract with a \u2066hidden\u2069 run."})
+        + "\n"
+    )
+    settings = make_settings(tmp_path)
+    report = Ingestor(settings, embedder=embedder).run([listing], progress=False, strict=True)
+    assert report.new == 3 and not report.skipped
+    from rag.library import Library
+
+    rows, total = Library(settings, progress=False).browse(limit=10)
+    titles = {r["title"] for r in rows}
+    assert total == 3
+    assert titles == {"Broken \ufffd escape in a title", "A fine paper on pruning", "Safe evil.exe title"}
+
+
+@pytest.mark.parametrize(
+    "args, env, expected",
+    [
+        (["stats"], {"PAPERRAG_STORE__PERSIST_DIR": ""}, "'store.persist_dir': Value error, is empty: give a folder"),
+        (["stats"], {"PAPERRAG_STORE__CACHE_DIR": "  "}, "'store.cache_dir': Value error, is empty"),
+        (["stats"], {"PAPERRAG_INGEST__DEFAULT_PATHS": "x"},
+         "PAPERRAG_INGEST__DEFAULT_PATHS: not a valid value. A list is written as JSON"),
+        (["serve", "--port", "99999"], {}, "port must be from 1 to 65535 (got 99999)"),
+        (["serve", "--port", "http"], {}, "invalid port: 'http'"),
+    ],
+    ids=["empty-persist-dir", "blank-cache-dir", "list-not-json", "port-out-of-range", "port-not-a-number"],
+)
+def test_bad_settings_are_one_line_with_the_fix_and_create_nothing(tmp_path, args, env, expected):
+    """These printed "unexpected ... please report it", or made a Chroma store in the working directory."""
+    out = subprocess.run([*paperrag_cmd(), *args], env={**env_for(tmp_path), **env}, capture_output=True, text=True,
+                         cwd=tmp_path, timeout=120)
+    assert out.returncode == 2
+    assert expected in one_line_error(out)
+    assert not (tmp_path / "chroma.sqlite3").exists() and not (tmp_path / "chroma").exists()
+
+
+def test_stats_on_a_folder_without_an_index_creates_nothing(tmp_path):
+    empty = tmp_path / "not-a-store"
+    empty.mkdir()
+    out = subprocess.run([*paperrag_cmd(), "stats", "--json"], env={**env_for(tmp_path), "PAPERRAG_STORE__PERSIST_DIR": str(empty)},
+                         capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["papers"] == 0
+    assert list(empty.iterdir()) == []

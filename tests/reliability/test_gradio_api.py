@@ -23,8 +23,9 @@ def served(tmp_path_factory):
                          capture_output=True, text=True, cwd=folder, timeout=300)
     assert out.returncode == 0, out.stderr
     port = free_port()
+    (folder / "tmp").mkdir()
     env = env_for(folder, HTTP_PROXY="http://127.0.0.1:9", HTTPS_PROXY="http://127.0.0.1:9",
-                  GRADIO_ANALYTICS_ENABLED="False")
+                  GRADIO_ANALYTICS_ENABLED="False", TMPDIR=str(folder / "tmp"))
     proc = subprocess.Popen([*paperrag_cmd(), "serve", "--no-ingest", "--port", str(port)], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=folder)
     from gradio_client import Client
@@ -67,3 +68,22 @@ def test_the_served_app_answers_papers_another_process_ingests(served, tmp_path)
     assert out.returncode == 0, out.stderr
     answer = client.predict("What does Quokka-Drift reduce on the Wombat-9 benchmark?", api_name="/ask")
     assert not answer["abstained"] and answer["citations"][0]["title"] == QUOKKA["title"]
+
+
+def test_a_huge_chat_message_is_refused_not_echoed(served):
+    """`/chat` once appended a 10 MB message to the conversation (only `/ask` refused it)."""
+    _, client = served
+    search = dict(year_from=None, year_to=None, author="", title="", mode="hybrid", top_k=5, generator="extractive")
+    chat = client.predict("why " * 2_500_000, [], **search, api_name="/chat")[0]
+    assert "why why" not in json.dumps(chat)  # the chat is left as it was (a no-change update)
+    chat = client.predict(QUESTION, [], **search, api_name="/chat")[0]
+    assert len(chat) == 2 and QUESTION in json.dumps(chat[0]) and "hypernetwork" in json.dumps(chat[1]).lower()
+
+
+def test_uploads_land_in_a_private_folder_not_the_shared_gradio_one(served):
+    """Every Gradio app on a machine shares /tmp/gradio by default: one app's users could read another's files."""
+    folder, _ = served
+    tmp = folder / "tmp"
+    private = list(tmp.glob("paperrag-gradio-*"))
+    assert len(private) == 1 and (private[0].stat().st_mode & 0o777) == 0o700
+    assert not (tmp / "gradio").exists()
