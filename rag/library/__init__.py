@@ -50,7 +50,8 @@ __all__ = ["Library", "Passage", "Sentence", "StoredPaper", "VectorizedPaper"]
 # Filters the lexical index resolves to paper ids go to Chroma as those ids when there are at most this many.
 MAX_FILTER_IDS = 20_000
 BROAD_FILTER = 0.02  # a filter matching at least this share of the collection is applied after the search
-SENTENCE_CACHE = 1024  # papers whose unpacked sentence vectors are kept between questions
+SENTENCE_CACHE = 1024
+LOW_DISK_BYTES = 64 * 2**20  # a write that failed with this little space left failed for want of space  # papers whose unpacked sentence vectors are kept between questions
 
 
 @dataclass
@@ -576,7 +577,33 @@ class Library:
         """Chroma's exceptions, in one line that says what to do."""
         if not self.chroma.embedded and _is_connection_error(err):
             return unreachable(self.settings, err)
+        full = self._full_disk(err)
+        if full:
+            return StoreError(
+                f"the disk holding {full} is full ({_free_text(full)} free): free some space and run the command "
+                "again (papers written so far are complete)."
+            )
         return StoreError(f"the Chroma store at {self.location} failed: {type(err).__name__}: {str(err)[:200]}")
+
+
+    def _full_disk(self, err: BaseException) -> Path | None:
+        """The folder (the Chroma store or the lexical cache) whose disk is full, when that is why `err` happened:
+        Chroma reports a full disk as "Error in compaction" or "database or disk is full", never by name."""
+        import errno
+        import shutil
+
+        said = f"{type(err).__name__}: {err}".lower()
+        if not (getattr(err, "errno", None) == errno.ENOSPC
+                or any(m in said for m in ("no space left", "disk is full", "compaction", "disk full"))):
+            return None
+        folders = [Path(self.settings.store.cache_dir)]
+        if self.chroma.embedded:
+            folders.insert(0, Path(self.settings.store.persist_dir))
+        for folder in folders:
+            probe = next((p for p in (folder, *folder.parents) if p.exists()), None)
+            if probe is not None and shutil.disk_usage(probe).free < LOW_DISK_BYTES:
+                return folder
+        return None
 
 
 class _Locks:
@@ -611,6 +638,13 @@ def _where(filters: Filters) -> dict[str, Any] | None:
     if not clauses:
         return None
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+def _free_text(folder: Path) -> str:
+    import shutil
+
+    probe = next((p for p in (folder, *folder.parents) if p.exists()), folder)
+    return f"{shutil.disk_usage(probe).free / 2**20:.1f} MB"
 
 
 def _empty(dim: int) -> "np.ndarray":
