@@ -62,6 +62,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             print(f"skipped {where}: {r.reason}", file=sys.stderr)
         if len(report.skipped) > args.show_skipped:
             print(f"... and {len(report.skipped) - args.show_skipped} more skipped records", file=sys.stderr)
+        for w in report.withheld[: args.show_skipped]:
+            print(f"withheld from evidence (addressed to a model): {w[:200]}", file=sys.stderr)
         for e in report.file_errors:
             print(f"error: {e}", file=sys.stderr)
         print(report.summary())

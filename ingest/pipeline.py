@@ -21,6 +21,7 @@ from ingest.readers import SUPPORTED_EXTENSIONS, Rejected, read_records
 from ingest.vectorize import vectorize
 from rag.embeddings import Embedder
 from rag.errors import PaperRAGError, SourceError, UsageError
+from rag.instructions import addresses_a_model
 from rag.library import Library, StoredPaper
 from rag.settings import Settings
 from rag.types import Paper
@@ -40,6 +41,7 @@ class IngestReport:
     skipped: list[Rejected] = field(default_factory=list)
     file_errors: list[SourceError] = field(default_factory=list)
     texts_encoded: int = 0
+    withheld: list[str] = field(default_factory=list)  # "path:line: sentence" of sentences addressed to a model
     added_ids: list[str] = field(default_factory=list)  # papers this run added to the library
     updated_ids: list[str] = field(default_factory=list)  # papers it changed (current ids; may differ from before)
     papers_in_store: int = 0
@@ -62,6 +64,9 @@ class IngestReport:
         parts.append(skipped)
         if self.file_errors:
             parts.append(f"{len(self.file_errors)} file(s) unreadable")
+        if self.withheld:
+            n = len(self.withheld)
+            parts.append(f"{n} sentence{'s' if n != 1 else ''} addressed to a model withheld from evidence")
         return ", ".join(parts) + f"; {self.papers_in_store} paper{'s' if self.papers_in_store != 1 else ''} in the index ({self.seconds:.1f} s)"
 
     def to_dict(self) -> dict:
@@ -74,6 +79,7 @@ class IngestReport:
             "skipped": [{"path": r.path, "line": r.line, "reason": r.reason} for r in self.skipped],
             "file_errors": [str(e) for e in self.file_errors],
             "texts_encoded": self.texts_encoded,
+            "withheld_sentences": self.withheld,
             "added_ids": self.added_ids,
             "updated_ids": self.updated_ids,
             "papers_in_store": self.papers_in_store,
@@ -268,6 +274,11 @@ class Ingestor:
         if to_write:
             vectorized = vectorize(to_write, self.embedder, progress=lambda n: bar.update(n * len(batch) / len(to_write)))
             report.texts_encoded += sum(1 + len(v.spans) for v in vectorized)
+            report.withheld += [
+                f"{v.paper.source}:{v.paper.line}: {v.paper.abstract[a:b]}" if v.paper.line else
+                f"{v.paper.source}: {v.paper.abstract[a:b]}"
+                for v in vectorized for a, b in v.spans if addresses_a_model(v.paper.abstract[a:b])
+            ]
             self.library.write(vectorized, remove=remove)
         bar.n = start + len(batch)
         bar.refresh()

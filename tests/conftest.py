@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -199,4 +201,31 @@ def chroma_server(tmp_path):
     port = free_port()
     proc = start_chroma(tmp_path / "server-data", port)
     yield port, proc
+    stop_server(proc)
+
+
+@pytest.fixture(scope="module")
+def gguf_path():
+    pytest.importorskip("llama_cpp", reason="the llm extra is not installed")
+    from rag.generators.llama_cpp import packaged_model_path
+
+    return packaged_model_path()
+
+
+@pytest.fixture(scope="module")
+def llm_server(gguf_path):
+    """(base URL, process) of a real llama_cpp.server serving the packaged Gemma model on loopback."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf_path), "--host", "127.0.0.1",
+         "--port", str(port), "--n_ctx", "2048", "--model_alias", "gemma-3-270m"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    import urllib.request
+
+    wait_for_server(
+        proc, lambda: urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/models", timeout=2).read(), 120,
+        "llama_cpp.server",
+    )
+    yield f"http://127.0.0.1:{port}/v1", proc
     stop_server(proc)

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 from rag.errors import EmptyIndexError, ModelMismatchError, PaperRAGError, StoreError
 from rag.filters import Filters
+from rag.instructions import addresses_a_model
 from rag.library.changes import HORIZON_SECONDS, Change, ChangeLog, new_writer_id
 from rag.library.chroma import ChromaCollections, PaperRecord, SentenceRecord, unreachable
 from rag.library.codec import pack, unpack
@@ -68,10 +69,13 @@ class Sentence:
 
 @dataclass
 class Passage:
-    """A retrieved paper as evidence needs it: its record and its sentences (empty if the paper is incomplete)."""
+    """A retrieved paper as evidence needs it: its record and its sentences (empty if the paper is incomplete).
+    Sentences that address a model instead of reporting research (rag/instructions.py) are not among them: they
+    are `withheld`, so nothing after retrieval can quote them, follow them or count them as support."""
 
     record: PaperRecord
     sentences: list[Sentence] = field(default_factory=list)
+    withheld: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -487,13 +491,16 @@ class Library:
                 vectors[pid] = self._cache(pid, rec)
         out = {}
         for pid, r in records.items():
-            sentences = []
+            sentences, withheld = [], []
             if pid in vectors:
                 spans, vecs = vectors[pid]
                 for (a, b), v in zip(spans, vecs):
                     text = r.paper.abstract[a:b]
-                    sentences.append(Sentence(pid, a, b, text, v, frozenset(term_set(text))))
-            out[pid] = Passage(r, sentences)
+                    if addresses_a_model(text):
+                        withheld.append(text)
+                    else:
+                        sentences.append(Sentence(pid, a, b, text, v, frozenset(term_set(text))))
+            out[pid] = Passage(r, sentences, withheld)
         return out
 
     @_guarded

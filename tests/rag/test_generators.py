@@ -89,14 +89,6 @@ def test_unknown_generator_lists_valid_names(settings):
 llm = pytest.mark.llm
 
 
-@pytest.fixture(scope="module")
-def gguf_path():
-    pytest.importorskip("llama_cpp", reason="the llm extra is not installed")
-    from rag.generators.llama_cpp import packaged_model_path
-
-    return packaged_model_path()
-
-
 @llm
 def test_llama_cpp_answer_gets_checked_citations(engine, gguf_path):
     answer = engine.ask("What makes hypernetworks hard to train?", generator="llama-cpp")
@@ -150,24 +142,6 @@ def test_a_prompt_longer_than_the_context_window_falls_back_to_quoting(engine, g
 
 
 # ----- openai-compatible: a real llama_cpp.server on loopback ---------------------------------------------------
-@pytest.fixture(scope="module")
-def llm_server(gguf_path):
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf_path), "--host", "127.0.0.1",
-         "--port", str(port), "--n_ctx", "2048", "--model_alias", "gemma-3-270m"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    import urllib.request
-
-    wait_for_server(
-        proc, lambda: urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/models", timeout=2).read(), 120,
-        "llama_cpp.server",
-    )
-    yield f"http://127.0.0.1:{port}/v1", proc
-    stop_server(proc)
-
-
 @llm
 @pytest.mark.slow
 def test_openai_compatible_against_a_real_server(bundled_settings, embedder, llm_server):
