@@ -18,7 +18,7 @@ def eval_base(tmp_path_factory):
 
 @pytest.mark.slow
 def test_default_configuration_meets_the_thresholds_on_every_data_set(eval_base, tmp_path, embedder):
-    """The gold set (held-out half) and pubmedqa-dev, the default variant and the baseline dominance rule."""
+    """The gold and researcher sets (held-out halves) and pubmedqa-dev, the default variant and the baseline dominance rule."""
     from evals.gate import check_suite
     from evals.harness import run_suite
 
@@ -28,11 +28,12 @@ def test_default_configuration_meets_the_thresholds_on_every_data_set(eval_base,
     default = eval_base.retrieval.mode + (
         "" if eval_base.generator.backend == "extractive" else f"+{eval_base.generator.backend}"
     )
-    assert set(result.runs) >= set(thresholds["datasets"]) == {"gold", "pubmedqa-dev"}
+    assert set(result.runs) >= set(thresholds["datasets"]) == {"gold", "researcher", "pubmedqa-dev"}
     for name, run in result.runs.items():
         assert run.default == default == thresholds["datasets"][name]["variant"]
     assert result.runs["gold"].summary["items"] >= 80 and result.runs["pubmedqa-dev"].summary["items"] == 502
     assert "held-out" in result.runs["gold"].summary["splits"]
+    assert result.runs["researcher"].summary["items"] >= 80 and "held-out" in result.runs["researcher"].summary["splits"]
 
     problems = check_suite({n: r.summary for n, r in result.runs.items()}, thresholds)
     assert problems == [], "quality gate failed (see the report's failing questions):\n  " + "\n  ".join(problems)
