@@ -123,6 +123,7 @@ class Library:
         self.progress = progress
         self._lexical: LexicalIndex | None = None
         self._lexical_for: str | None = None  # the Chroma collection id the lexical index mirrors
+        self._verified: Path | None = None  # the lexical index whose paper count was checked against Chroma
         self._lock = threading.RLock()  # one refresh or write at a time in this process
         self._observed: set[tuple[str, str]] = set()  # (change id, state) this process's Chroma client has seen
         self._opened_at = 0.0  # when the Chroma client was (re)opened
@@ -251,6 +252,7 @@ class Library:
             )
         if not self._opened_at:
             self._opened_at = time.time()
+        self._check_companions()
         lexical = self._lexical_index()
         state = _read_state(lexical.folder)
         # Only the entries this process has not seen settled are read in full: after a large ingest the recent
@@ -270,6 +272,46 @@ class Library:
                     self._apply_to_lexical(lexical, sorted({pid for e in todo for pid in e.paper_ids}))
                     _record_applied(lexical.folder, state, todo)
         lexical.reload()
+        if self._verified != lexical.folder:
+            self._verify_count(lexical, entries)
+
+    def _verify_count(self, lexical: LexicalIndex, entries: Sequence[Change]) -> None:
+        """Once per process: the lexical index holds as many papers as Chroma. A cache emptied by hand, or one that
+        outlived a restore of the Chroma store from an older backup (phantom papers taking BM25 slots), is rebuilt.
+        Writers of an embedded store hold the lexical lock while they write, so under it the counts must agree; a
+        write still in flight elsewhere (another client of a server) postpones the check to the next question."""
+        if lexical.count() == self.chroma.count():
+            self._verified = lexical.folder
+            return
+        if any(not e.settled(time.time()) for e in entries):
+            return
+        with self._lexical_lock():
+            lexical.reload()
+            have, want = lexical.count(), self.chroma.count()
+            if have != want:
+                self._say(f"the lexical index at {lexical.folder} holds {have:,} papers where the Chroma store "
+                          f"holds {want:,} (a cache emptied, or a store restored from a backup): rebuilding it")
+                self._rebuild_lexical(lexical, self.chroma.collection_id)
+        self._verified = lexical.folder
+
+    def _check_companions(self) -> None:
+        """The sentence and change-log collections beside the papers: a missing change log is made again (with the
+        lexical index rebuilt, since what it recorded is gone); missing sentences are named with the fix."""
+        _, sentences, changes = self.chroma.names()
+        if self.chroma.handle(sentences) is None:
+            raise StoreError(
+                f"the index at {self.location} has lost its sentence collection '{sentences}' (the papers are "
+                "there, their sentence vectors are not): run `paperrag ingest --rebuild PATH...` to rebuild it."
+            )
+        if self.chroma.handle(changes) is None:
+            self._say(f"the change log '{changes}' of the index at {self.location} was missing: made it again "
+                      "and rebuilding the lexical index")
+            self.chroma.ensure_changes()
+            self._drop_lexical()
+
+    def _say(self, line: str) -> None:
+        """A repair the library makes on its own, told on stderr (the command's output stays clean)."""
+        print(f"paperrag: {line}", file=sys.stderr, flush=True)
 
     def _reopen_if_others_wrote(self, entries: Sequence[Change]) -> None:
         fresh = [e for e in entries if (e.id, e.state) not in self._observed]
@@ -303,6 +345,14 @@ class Library:
         if _read_state(folder).get("collection_id") != cid:
             with self._lexical_lock():
                 if _read_state(folder).get("collection_id") != cid:
+                    self._rebuild_lexical(lexical, cid)
+        elif lexical.damage():
+            with self._lexical_lock():
+                lexical = LexicalIndex(folder)
+                damage = lexical.damage()
+                if damage:
+                    self._say(f"the lexical index at {folder} is damaged ({damage}): rebuilding it from the Chroma "
+                              "store")
                     self._rebuild_lexical(lexical, cid)
         self._lexical, self._lexical_for = lexical, cid
         return lexical

@@ -217,6 +217,12 @@ class ChromaCollections:
                 name, embedding_function=None, configuration={"hnsw": {"space": "l2"}}
             )
 
+    def ensure_changes(self) -> None:
+        name = self.names()[2]
+        self._handles[name] = self.client.get_or_create_collection(
+            name, embedding_function=None, configuration={"hnsw": {"space": "l2"}}
+        )
+
     def drop(self) -> None:
         for name in self.names():
             try:

@@ -96,9 +96,30 @@ class LexicalIndex:
     def reload(self) -> None:
         self.index.reload()
 
+    def damage(self) -> str | None:
+        """What is wrong when the index cannot be opened or read (deleted or corrupted segment files); None when it
+        reads. Opens it and looks a term up in every segment, which reads each segment's term dictionary."""
+        try:
+            self.index.reload()
+            s = self.searcher
+            int(s.num_docs)
+            s.doc_freq("terms", "_")
+            s.search(self._all(), 1, count=True)
+        except Exception as e:  # tantivy reports every damage as ValueError / OSError with the file's name
+            self._index = None
+            return f"{type(e).__name__}: {' '.join(str(e).split())[:160]}"
+        return None
+
+    def _all(self) -> Any:
+        from tantivy import Query
+
+        return Query.all_query()
+
     def destroy(self) -> None:
         self._index = None
         shutil.rmtree(self.folder, ignore_errors=True)
+        if self.folder.exists():  # a file rmtree could not remove (it is read-only, or held): say which
+            raise OSError(f"cannot remove the lexical index at {self.folder}")
 
     # ----- writing (callers hold the lexical lock) --------------------------------------------------------
     def apply(self, upserts: Sequence[LexicalDoc], deletes: Iterable[str] = ()) -> None:
