@@ -14,7 +14,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from ingest.dedup import combine, group_duplicates, keys
 from ingest.readers import SUPPORTED_EXTENSIONS, Rejected, read_records
@@ -23,7 +23,7 @@ from rag.embeddings import Embedder
 from rag.errors import PaperRAGError, SourceError, UsageError
 from rag.instructions import addresses_a_model
 from rag.library import Library, StoredPaper
-from rag.settings import Settings
+from rag.settings import IngestSettings, Settings
 from rag.types import Paper
 
 
@@ -46,6 +46,7 @@ class IngestReport:
     updated_ids: list[str] = field(default_factory=list)  # papers it changed (current ids; may differ from before)
     papers_in_store: int = 0
     seconds: float = 0.0
+    cancelled: bool = False  # stopped between batches: what was written is complete, the rest was not read
 
     @property
     def ok(self) -> bool:
@@ -67,6 +68,8 @@ class IngestReport:
         if self.withheld:
             n = len(self.withheld)
             parts.append(f"{n} sentence{'s' if n != 1 else ''} addressed to a model withheld from evidence")
+        if self.cancelled:
+            parts.insert(0, "cancelled (the papers written before are complete)")
         return ", ".join(parts) + f"; {self.papers_in_store} paper{'s' if self.papers_in_store != 1 else ''} in the index ({self.seconds:.1f} s)"
 
     def to_dict(self) -> dict:
@@ -84,10 +87,13 @@ class IngestReport:
             "updated_ids": self.updated_ids,
             "papers_in_store": self.papers_in_store,
             "seconds": round(self.seconds, 3),
+            "cancelled": self.cancelled,
         }
 
 
 def _reason_kind(reason: str) -> str:
+    if "the limit is" in reason:
+        return "over a size limit"
     for kind in ("no title", "no abstract", "duplicate", "malformed"):
         if kind in reason:
             return kind
@@ -134,19 +140,28 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
 
 
 def iter_valid(
-    files: list[Path], fmt: str | None, listing_year: int | None
+    files: list[Path], fmt: str | None, listing_year: int | None, limits: IngestSettings | None = None
 ) -> Iterator[Paper | Rejected | SourceError]:
-    """Every record of every file: valid Papers, Rejected records with the reason, unreadable files."""
+    """Every record of every file: valid Papers, Rejected records with the reason (over a bound of `limits`
+    included), unreadable files."""
+    limits = limits or IngestSettings()
     for path in files:
         seen: dict[str, int | None] = {}
         try:
-            for rec in read_records(path, fmt, listing_year=listing_year):
+            for rec in read_records(path, fmt, listing_year=listing_year, max_record_bytes=limits.max_record_bytes):
                 if isinstance(rec, Rejected):
                     yield rec
                 elif not rec.title:
                     yield Rejected(str(path), rec.line, "record has no title")
+                elif len(rec.title) > limits.max_title_chars:
+                    yield Rejected(str(path), rec.line, f"title is {len(rec.title):,} characters long; the limit "
+                                   f"is {limits.max_title_chars:,} (ingest.max_title_chars)")
                 elif not rec.abstract:
                     yield Rejected(str(path), rec.line, f"'{rec.title[:60]}' has no abstract")
+                elif len(rec.abstract) > limits.max_abstract_chars:
+                    yield Rejected(str(path), rec.line, f"'{rec.title[:60]}': abstract is {len(rec.abstract):,} "
+                                   f"characters long; the limit is {limits.max_abstract_chars:,} "
+                                   "(ingest.max_abstract_chars)")
                 elif rec.paper_id in seen:
                     where = f"line {seen[rec.paper_id]}" if seen[rec.paper_id] else "an earlier record"
                     yield Rejected(str(path), rec.line, f"duplicate of {where} (same id {rec.paper_id})")
@@ -174,7 +189,12 @@ class Ingestor:
         strict: bool = False,
         progress: bool = True,
         listing_year: int | None = None,
+        max_papers: int | None = None,
+        should_stop: Callable[[], bool] | None = None,
     ) -> IngestReport:
+        """Ingest `paths` (or ingest.default_paths). `max_papers` refuses input holding more valid records, found
+        while validating, before anything is written (an upload's bound: ui.max_upload_papers); `should_stop` is
+        asked between batches, and a run it stops keeps the papers written so far (`report.cancelled`)."""
         started = time.perf_counter()
         paths = list(paths or [])
         if not paths:
@@ -187,9 +207,16 @@ class Ingestor:
         report = IngestReport(files=[str(f) for f in files])
 
         n_valid = 0
-        for item in iter_valid(files, fmt, year):  # pass 1: validate everything, write nothing
+        limits = self.settings.ingest
+        for item in iter_valid(files, fmt, year, limits):  # pass 1: validate everything, write nothing
             if isinstance(item, Paper):
                 n_valid += 1
+                if max_papers is not None and n_valid > max_papers:
+                    raise UsageError(
+                        f"this input holds more than {max_papers:,} papers, the most one upload may add "
+                        "(ui.max_upload_papers); nothing was written. Ingest it from the shell with "
+                        "`paperrag ingest PATH`, or split it."
+                    )
             elif isinstance(item, Rejected):
                 report.skipped.append(item)
             else:
@@ -212,16 +239,22 @@ class Ingestor:
             bar_format="{l_bar}{bar}| {n:.0f}/{total_fmt} [{elapsed}<{remaining}, {rate_fmt}]",
         ) as bar:
             batch: list[Paper] = []
-            for item in iter_valid(files, fmt, year):  # pass 2: encode and write
+            for item in iter_valid(files, fmt, year, limits):  # pass 2: encode and write
                 if not isinstance(item, Paper):
                     continue
                 batch.append(item)
                 if len(batch) >= batch_size:
+                    if should_stop is not None and should_stop():
+                        report.cancelled = True
+                        break
                     self._write_batch(batch, report, bar)
                     batch = []
-            if batch:
+            if batch and not report.cancelled and not (should_stop is not None and should_stop()):
                 self._write_batch(batch, report, bar)
-            bar.n = n_valid  # exact, whatever fractions the encoder reported
+            elif batch:
+                report.cancelled = True
+            if not report.cancelled:
+                bar.n = n_valid  # exact, whatever fractions the encoder reported
             bar.refresh()
         report.papers_in_store = self.library.count()
         report.seconds = time.perf_counter() - started

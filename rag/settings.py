@@ -88,6 +88,16 @@ class IngestSettings(_Section):
     batch_papers: int = Field(
         64, ge=1, le=10000, description="Papers per write; each write holds whole papers only."
     )
+    # Bounds on one record, so one bad record cannot take the process down (a 54 MB JSON line once took 3.9 GB).
+    # Real abstracts stay well inside: the longest of SciFact's 5,183 is 10,000 characters, of pubmedqa-dev 3,144.
+    max_title_chars: int = Field(1_000, ge=10, description="Longest title accepted; a longer record is skipped.")
+    max_abstract_chars: int = Field(
+        20_000, ge=100, description="Longest abstract accepted; a longer record is skipped (refused with --strict)."
+    )
+    max_record_bytes: int = Field(
+        1_000_000, ge=1_000,
+        description="Longest line of a JSON Lines file or arXiv snapshot; a longer one is skipped unread.",
+    )
     listing_year: int | None = Field(
         None,
         description=(
@@ -142,6 +152,11 @@ class UISettings(_Section):
     auth: str | None = Field(None, description="'user:password' enables login (env PAPERRAG_UI__AUTH).")
     concurrency_limit: int = Field(4, ge=1, description="Questions answered at once across all sessions.")
     max_upload_mb: float = Field(50.0, gt=0, description="Largest listing file accepted by upload.")
+    max_upload_papers: int = Field(
+        5_000, ge=1,
+        description="Most papers one upload may add (about 4 minutes of encoding on 2 cores); larger collections "
+                    "are ingested from the shell with `paperrag ingest`.",
+    )
 
 
 class Settings(BaseSettings):

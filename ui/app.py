@@ -224,16 +224,26 @@ def create_app(engine: Any) -> Any:
         table, page = browse(text, 0)
         return render.stats_markdown(stats), render.collection_overview_html(stats), table, page
 
-    def upload(files, uploads, text, progress=gr.Progress(track_tqdm=True)):
+    upload_runs = session.Stops()  # Cancel, or the page going away, marks the session's running upload
+
+    @takes_request
+    def upload(files, uploads, text, request: gr.Request, progress=gr.Progress(track_tqdm=True)):
         uploads = list(uploads or [])
         skip = (gr.skip(),) * 7
+        who = request.session_hash or ""
+        run = upload_runs.start(who)
         try:
             names = [f if isinstance(f, str) else f.name for f in files or []]
             paths = check_uploads(names, upload_dirs[0], settings.ui.max_upload_mb, SUPPORTED_EXTENSIONS)
-            result = ingest_files(engine, paths)
+            result = ingest_files(engine, paths, max_papers=settings.ui.max_upload_papers,
+                                  should_stop=lambda: bool(run["mark"]))
         except PaperRAGError as e:
             warn(render.upload_problem(str(e), upload_dirs))
             return skip
+        finally:
+            upload_runs.end(who, run)
+        if result.report.get("cancelled"):
+            inform(f"Upload cancelled: {len(result.added_ids)} papers written before the cancel were kept.")
         if result.problems:
             warn("Some files could not be read: " + "; ".join(render.upload_problem(p) for p in result.problems))
         if result.added_ids:
@@ -245,6 +255,16 @@ def create_app(engine: Any) -> Any:
         choices = [u["label"] for u in uploads]
         return (summary, stats_md, overview, table, page, uploads,
                 gr.update(choices=choices, value=choices[-1] if choices else None))
+
+    @takes_request
+    def cancel_upload(request: gr.Request):
+        upload_runs.mark(request.session_hash or "", "cancel")
+
+    @takes_request
+    def page_closed(request: gr.Request):
+        """The browser went away: its upload stops at the next batch instead of running on for nobody."""
+        upload_runs.mark(request.session_hash or "", "cancel")
+        stops.mark(request.session_hash or "", "stop")
 
     def remove_upload(label, uploads, text):
         uploads = list(uploads or [])
@@ -327,7 +347,9 @@ def create_app(engine: Any) -> Any:
                 label="Listing files (Daily Papers text, arXiv Atom XML, arXiv snapshot JSONL, JSONL/CSV, BibTeX)",
                 file_count="multiple", file_types=sorted(SUPPORTED_EXTENSIONS), elem_id="upload",
             )
-            add = gr.Button("Add to collection", elem_id="add")
+            with gr.Row():
+                add = gr.Button("Add to collection", elem_id="add", scale=3)
+                cancel = gr.Button("Cancel upload", elem_id="cancel-upload", scale=1, size="sm")
             summary = gr.Markdown(elem_id="upload-summary")
             with gr.Row():
                 upload_pick = gr.Dropdown([], label="Uploaded in this session", elem_id="upload-pick", scale=3)
@@ -360,6 +382,8 @@ def create_app(engine: Any) -> Any:
         next_btn.click(lambda t, p: turn_page(t, p, 1), [find, page], [papers_html, page], api_visibility="private")
         add.click(upload, [files, uploads, find],
                   [summary, stats_md, overview, papers_html, page, uploads, upload_pick], api_name="upload")
+        cancel.click(cancel_upload, None, None, queue=False, api_name="cancel_upload")
+        app.unload(page_closed)
         remove.click(remove_upload, [upload_pick, uploads, find],
                      [stats_md, overview, papers_html, page, uploads, upload_pick, removed], api_name="remove_upload")
         app.load(refresh_writers, [generator], [generator], api_visibility="private", show_progress="hidden")

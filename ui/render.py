@@ -392,8 +392,10 @@ def ingest_summary_markdown(report: dict[str, Any], problems: Sequence[str] | No
                             upload_dirs: Sequence[str] = ()) -> str:
     """What an upload did, with the records it skipped and the files it could not read (`problems`, one line
     each; the report's own file errors when not given)."""
+    head = "**Cancelled** (the papers written before the cancel are kept): " if report.get("cancelled") else \
+        "**Added:** "
     lines = [
-        f"**Added:** {int(report['new'])} new, {int(report['updated'])} updated, {int(report['unchanged'])} "
+        f"{head}{int(report['new'])} new, {int(report['updated'])} updated, {int(report['unchanged'])} "
         f"unchanged, {len(report['skipped'])} skipped — {int(report['papers_in_store'])} papers in the collection."
     ]
     for s in report["skipped"][:10]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from rag.errors import UsageError
 
@@ -41,14 +41,16 @@ def check_uploads(
     return paths
 
 
-def ingest_files(engine: Any, paths: Sequence[Path]) -> UploadResult:
+def ingest_files(engine: Any, paths: Sequence[Path], *, max_papers: int | None = None,
+                 should_stop: Callable[[], bool] | None = None) -> UploadResult:
     """Ingest `paths` (checked by `check_uploads`) into the engine's library, then delete them; the report, the
-    ids of the papers this upload added, and the files that could not be read."""
+    ids of the papers this upload added, and the files that could not be read. More than `max_papers` papers are
+    refused before anything is written; `should_stop` ends the upload between two batches."""
     from ingest.pipeline import Ingestor
 
     try:
-        report = Ingestor(engine.settings, embedder=engine.embedder, library=engine.library).run(list(paths),
-                                                                                               progress=False)
+        report = Ingestor(engine.settings, embedder=engine.embedder, library=engine.library).run(
+            list(paths), progress=True, max_papers=max_papers, should_stop=should_stop)
     finally:
         for path in paths:
             Path(path).unlink(missing_ok=True)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ingest.readers.arxiv_atom import read_arxiv_atom
 from ingest.readers.arxiv_snapshot import read_arxiv_snapshot
-from ingest.readers.base import Record, Rejected, read_head
+from ingest.readers.base import MAX_LINE_BYTES, Record, Rejected, read_head
 from ingest.readers.bibtex import read_bibtex
 from ingest.readers.hf_daily import read_hf_daily
 from ingest.readers.tabular import ALIASES, read_csv, read_jsonl
@@ -86,12 +86,16 @@ def detect_format(path: str | Path) -> str:
     return fmt
 
 
-def read_records(path: str | Path, fmt: str | None = None, *, listing_year: int | None = None) -> Iterator[Record]:
-    """The records of one file. Format and usage errors are raised here; file errors when iteration starts."""
+def read_records(path: str | Path, fmt: str | None = None, *, listing_year: int | None = None,
+                 max_record_bytes: int = MAX_LINE_BYTES) -> Iterator[Record]:
+    """The records of one file. Format and usage errors are raised here; file errors when iteration starts. In the
+    line-per-record formats a line over `max_record_bytes` is skipped unread."""
     if fmt is None:
         fmt = detect_format(path)
     elif fmt not in _READERS:
         raise UsageError(f"unknown format '{fmt}'; choose one of: {', '.join(FORMATS)}")
     if fmt == "hf-daily":
         return read_hf_daily(path, listing_year=listing_year)
+    if fmt in ("jsonl", "arxiv-snapshot"):
+        return _READERS[fmt](path, max_record_bytes=max_record_bytes)
     return _READERS[fmt](path)

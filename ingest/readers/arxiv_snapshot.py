@@ -9,7 +9,17 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
-from ingest.readers.base import Record, Rejected, find_links, iter_lines, parse_date, split_authors
+from ingest.readers.base import (
+    MAX_LINE_BYTES,
+    Oversize,
+    Record,
+    Rejected,
+    find_links,
+    iter_lines,
+    oversize,
+    parse_date,
+    split_authors,
+)
 from rag.text import clean_text
 from rag.types import Paper, normalize_doi, parse_arxiv_id
 
@@ -54,8 +64,11 @@ def _paper(obj: dict, path: str, line: int) -> Paper:
     )
 
 
-def read_arxiv_snapshot(path: str | Path) -> Iterator[Record]:
-    for number, line in iter_lines(path):
+def read_arxiv_snapshot(path: str | Path, *, max_record_bytes: int = MAX_LINE_BYTES) -> Iterator[Record]:
+    for number, line in iter_lines(path, max_record_bytes):
+        if isinstance(line, Oversize):
+            yield oversize(path, number, line, max_record_bytes)
+            continue
         if not line.strip():
             continue
         try:

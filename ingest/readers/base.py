@@ -97,21 +97,45 @@ def read_head(path: str | Path, size: int = 65536) -> str:
     return text
 
 
-def _raw_lines(f: BinaryIO) -> Iterator[bytes]:
-    """Lines as bytes, read in bounded pieces so a binary region without newlines fails before it is held."""
+MAX_LINE_BYTES = 1_000_000  # the default of ingest.max_record_bytes
+
+
+@dataclass
+class Oversize:
+    """A line longer than the bound: skipped without being held (its size in bytes)."""
+
+    size: int
+
+
+def _raw_lines(f: BinaryIO, limit: int) -> Iterator[bytes | Oversize]:
+    """Lines as bytes, read in bounded pieces so a binary region without newlines fails before it is held, and a
+    line over `limit` bytes is passed over piece by piece (never more than one piece in memory)."""
     while raw := f.readline(_PIECE_BYTES):
-        while not raw.endswith(b"\n") and b"\x00" not in raw and (more := f.readline(_PIECE_BYTES)):
+        while not raw.endswith(b"\n") and b"\x00" not in raw and len(raw) <= limit and (
+                more := f.readline(_PIECE_BYTES)):
             raw += more
+        if len(raw) > limit and b"\x00" not in raw:
+            size = len(raw)
+            while not raw.endswith(b"\n") and (raw := f.readline(_PIECE_BYTES)):
+                size += len(raw)
+            yield Oversize(size)
+            continue
         yield raw
 
 
-def iter_lines(path: str | Path) -> Iterator[tuple[int, str]]:
-    """(line number, text) for each line, read lazily; the same checks as read_text, per line."""
+def iter_lines(path: str | Path, max_bytes: int = MAX_LINE_BYTES) -> Iterator[tuple[int, str | Oversize]]:
+    """(line number, text) for each line, read lazily; the same checks as read_text, per line. A line over
+    `max_bytes` comes as an Oversize, unread."""
     with _open(path) as f:
         if b"\x00" in f.peek(_SNIFF_BYTES)[:_SNIFF_BYTES]:
             raise SourceError(path, BINARY)
         offset, seen_text = 0, False
-        for number, raw in enumerate(_raw_lines(f), 1):
+        for number, raw in enumerate(_raw_lines(f, max_bytes), 1):
+            if isinstance(raw, Oversize):
+                offset += raw.size
+                seen_text = True
+                yield number, raw
+                continue
             if b"\x00" in raw:
                 raise SourceError(path, BINARY, number)
             try:
@@ -125,6 +149,11 @@ def iter_lines(path: str | Path) -> Iterator[tuple[int, str]]:
             yield number, line.rstrip("\r\n")
         if not seen_text:
             raise SourceError(path, EMPTY)
+
+
+def oversize(path: str | Path, line: int, record: Oversize, limit: int) -> Rejected:
+    return Rejected(str(path), line,
+                    f"record is {record.size:,} bytes; the limit is {limit:,} (ingest.max_record_bytes)")
 
 
 def line_numbers(text: str, offsets: Iterable[int]) -> Iterator[int]:

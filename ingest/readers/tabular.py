@@ -16,11 +16,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ingest.readers.base import (
+    MAX_LINE_BYTES,
+    Oversize,
     Record,
     Rejected,
     find_links,
     iter_lines,
     landing_url,
+    oversize,
     parse_date,
     read_text,
     split_authors,
@@ -155,11 +158,16 @@ def _json_array(path: str | Path) -> Iterator[tuple[int, object]]:
         raise SourceError(path, f"malformed JSON: {e.msg} (column {e.colno})", e.lineno) from None
 
 
-def read_jsonl(path: str | Path) -> Iterator[Record]:
-    """One JSON object a line; a file whose text starts with '[' is read as a JSON array of objects."""
-    lines = iter_lines(path)
+def read_jsonl(path: str | Path, *, max_record_bytes: int = MAX_LINE_BYTES) -> Iterator[Record]:
+    """One JSON object a line; a file whose text starts with '[' is read as a JSON array of objects. A line over
+    `max_record_bytes` is skipped unread."""
+    lines = iter_lines(path, max_record_bytes)
     first = True
     for number, line in lines:
+        if isinstance(line, Oversize):
+            first = False
+            yield oversize(path, number, line, max_record_bytes)
+            continue
         if not line.strip():
             continue
         if first and line.lstrip().startswith("["):

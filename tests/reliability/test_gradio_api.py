@@ -87,3 +87,26 @@ def test_uploads_land_in_a_private_folder_not_the_shared_gradio_one(served):
     private = list(tmp.glob("paperrag-gradio-*"))
     assert len(private) == 1 and (private[0].stat().st_mode & 0o777) == 0o700
     assert not (tmp / "gradio").exists()
+
+
+def test_a_running_upload_stops_when_cancelled_and_keeps_what_it_wrote(served, tmp_path):
+    """A 100,000-paper upload once ran 2 h inside the server with no way to stop it: now more than
+    ui.max_upload_papers is refused at once, and a long one stops at the next batch when cancelled."""
+    import time
+
+    from gradio_client import handle_file
+
+    _, client = served
+    many = tmp_path / "many.jsonl"
+    many.write_text("".join(json.dumps({"title": f"Cancelled study {i} of sparse graphs",
+                                        "abstract": f"We measure sparsity pattern {i}. It helps."}) + "\n"
+                            for i in range(3_000)))
+    job = client.submit([handle_file(str(many))], "", api_name="/upload")
+    time.sleep(8)  # a few batches in
+    client.predict(api_name="/cancel_upload")
+    summary = job.result(timeout=120)[0]
+    assert summary.startswith("**Cancelled** (the papers written before the cancel are kept): ")
+    added = int(summary.split(": ", 1)[1].split(" new")[0])
+    assert 0 <= added < 3_000 and added % 64 == 0  # whole batches (ingest.batch_papers), nothing half-written
+    if added:  # what it wrote stays, and is found
+        assert "Cancelled study 0 of sparse graphs" in client.predict("Cancelled study 0", api_name="/browse")
