@@ -81,3 +81,67 @@ class FileLock:
 
     def __exit__(self, *exc: object) -> None:
         self.release()
+
+
+class SharedExclusive:
+    """A lock many threads share and one can hold alone, for a resource every thread uses and one must sometimes
+    replace: embedded Chroma's process-wide client cache, which a reopen clears (`clear_system_cache` stops every
+    client; a query running on one of them failed with "'RustBindingsAPI' object has no attribute 'bindings'").
+
+    Sharing is re-entrant per thread. Holding alone waits until no *other* thread shares, so a thread that shares
+    can still ask for it alone (a question whose refresh reopens the client); new sharers wait while someone is
+    waiting to hold it alone, so a reopen is not starved by a stream of questions. `exclusive(timeout)` yields False
+    when it could not be had in time: the caller goes on without it."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._sharers = 0
+        self._owner: int | None = None
+        self._waiting = 0
+        self._mine = threading.local()
+
+    def _held(self) -> int:
+        return getattr(self._mine, "n", 0)
+
+    def acquire_shared(self) -> None:
+        me, held = threading.get_ident(), self._held()
+        with self._cond:
+            if not held:
+                self._cond.wait_for(lambda: self._owner in (None, me) and (not self._waiting or self._owner == me))
+            self._sharers += 1
+        self._mine.n = held + 1
+
+    def release_shared(self) -> None:
+        self._mine.n = self._held() - 1
+        with self._cond:
+            self._sharers -= 1
+            self._cond.notify_all()
+
+    def exclusive(self, timeout: float) -> "_Exclusive":
+        return _Exclusive(self, timeout)
+
+
+class _Exclusive:
+    def __init__(self, lock: SharedExclusive, timeout: float):
+        self.lock, self.timeout, self.got, self.previous = lock, timeout, False, None
+
+    def __enter__(self) -> bool:
+        lock, me, mine = self.lock, threading.get_ident(), self.lock._held()
+        with lock._cond:
+            lock._waiting += 1
+            try:
+                self.got = lock._cond.wait_for(
+                    lambda: lock._owner in (None, me) and lock._sharers - mine == 0, self.timeout
+                )
+            finally:
+                lock._waiting -= 1
+                lock._cond.notify_all()
+            if self.got:
+                self.previous, lock._owner = lock._owner, me
+        return self.got
+
+    def __exit__(self, *exc: object) -> None:
+        if self.got:
+            with self.lock._cond:
+                self.lock._owner = self.previous
+                self.lock._cond.notify_all()

@@ -31,7 +31,7 @@ from rag.errors import EmptyIndexError, ModelMismatchError, PaperRAGError, Store
 from rag.filters import Filters
 from rag.instructions import addresses_a_model
 from rag.library.changes import HORIZON_SECONDS, Change, ChangeLog, new_writer_id
-from rag.library.chroma import ChromaCollections, PaperRecord, SentenceRecord, unreachable
+from rag.library.chroma import CLIENTS, ChromaCollections, PaperRecord, SentenceRecord, unreachable
 from rag.library.codec import pack, unpack
 from rag.library.lexical import FORMAT as LEXICAL_FORMAT
 from rag.library.lexical import LexicalDoc, LexicalIndex
@@ -104,12 +104,15 @@ def _guarded(method):
 
     @functools.wraps(method)
     def wrapper(self: "Library", *args: Any, **kwargs: Any) -> Any:
+        CLIENTS.acquire_shared()  # no other thread's reopen clears Chroma's client cache under this call
         try:
             return method(self, *args, **kwargs)
         except PaperRAGError:
             raise
         except Exception as e:
             raise self._translate(e) from None
+        finally:
+            CLIENTS.release_shared()
 
     return wrapper
 
@@ -125,6 +128,7 @@ class Library:
         self._lexical_for: str | None = None  # the Chroma collection id the lexical index mirrors
         self._verified: Path | None = None  # the lexical index whose paper count was checked against Chroma
         self._lock = threading.RLock()  # one refresh or write at a time in this process
+        self._lexical_guard = threading.RLock()  # opening (or rebuilding) the lexical index
         self._observed: set[tuple[str, str]] = set()  # (change id, state) this process's Chroma client has seen
         self._opened_at = 0.0  # when the Chroma client was (re)opened
         self._checked: str | None = None  # vector space already checked against the manifest
@@ -232,18 +236,26 @@ class Library:
     def refresh(self) -> None:
         """Make this process see every write made so far, by any process or client: reopen embedded Chroma if
         someone else wrote, and apply what the lexical index has not seen yet. One small query when nothing
-        changed."""
+        changed.
+
+        Lock order, everywhere: this library's `_lock` (one refresh or write at a time), then CLIENTS shared (every
+        Chroma call), then `_lexical_guard`, then the file locks. A thread that shares CLIENTS never waits for
+        `_lock`, so a reopen (which waits until no other thread shares CLIENTS) cannot wait on a thread that waits
+        on it."""
         with self._lock:
-            try:
+            self._refresh_shared()
+
+    @_guarded
+    def _refresh_shared(self) -> None:
+        try:
+            self._refresh()
+        except (StoreError, ModelMismatchError):
+            raise
+        except Exception as e:
+            if _is_not_found(e) and self._reopen():  # the collection was rebuilt elsewhere: start over with it
                 self._refresh()
-            except (StoreError, ModelMismatchError):
+            else:
                 raise
-            except Exception as e:
-                if _is_not_found(e):  # the collection was rebuilt by another process: start over with it
-                    self._reopen()
-                    self._refresh()
-                else:
-                    raise self._translate(e) from None
 
     def _refresh(self) -> None:
         if not self.exists():
@@ -320,24 +332,34 @@ class Library:
             lock = self._store_lock()
             assert lock is not None
             with lock:  # never while another process is in the middle of writing the vector index files
-                self._reopen()
+                if not self._reopen():
+                    return  # other threads kept the client busy: the next question tries again
         self._observed.update((e.id, e.state) for e in entries)
         self._observed -= {(e.id, "pending") for e in entries if e.done}
         if len(self._observed) > 50_000:  # bounded: entries older than the horizon are never fetched again
             self._observed = {(e.id, e.state) for e in entries}
 
-    def _reopen(self) -> None:
-        self.chroma.reopen()
+    def _reopen(self) -> bool:
+        if not self.chroma.reopen():
+            return False
         self._opened_at = time.time()
         self._observed.clear()
         self._checked = None  # the collection may have been rebuilt with other vectors: check the manifest again
         self._dim = None
         with self._cache_lock:
             self._sentence_cache.clear()
+        return True
 
     def _lexical_index(self) -> LexicalIndex:
         """The lexical index mirroring the current collection, rebuilt from Chroma when missing or stale."""
         cid = self.chroma.collection_id
+        lexical = self._lexical
+        if lexical is not None and self._lexical_for == cid:
+            return lexical  # the common case takes no lock
+        with self._lexical_guard:
+            return self._open_lexical(cid)
+
+    def _open_lexical(self, cid: str) -> LexicalIndex:
         if self._lexical is not None and self._lexical_for == cid:
             return self._lexical
         folder = self._lexical_root() / f"index-{cid}-f{LEXICAL_FORMAT}"
@@ -398,7 +420,13 @@ class Library:
 
     def write(self, papers: Sequence[VectorizedPaper], remove: Sequence[str] = ()) -> None:
         """Store `papers` (replacing earlier versions) and delete `remove`, logged so every reader sees it."""
-        with self._lock, self._write_locks():
+        with self._lock:
+            self._write(papers, remove)
+
+    @_guarded
+    def _write(self, papers: Sequence[VectorizedPaper], remove: Sequence[str]) -> None:
+        self._lexical_index()  # opened (or rebuilt) before this thread holds the file locks a rebuild takes
+        with self._write_locks():
             try:
                 self._refresh()  # our view of the vector index must include every earlier write before we add
                 ids = [v.paper.paper_id for v in papers]
@@ -430,8 +458,7 @@ class Library:
 
     @property
     def lexical(self) -> LexicalIndex:  # noqa: D401 (used inside guarded calls)
-        with self._lock:
-            return self._lexical_index()
+        return self._lexical_index()
 
     @_guarded
     def dense(
@@ -580,7 +607,6 @@ class Library:
     def unseen_idf(self) -> float:
         return self.lexical.unseen_idf()
 
-    @_guarded
     def stats(self) -> dict[str, Any]:
         """What is in the library: counts, date range, years and sources, the manifest, where it lives."""
         manifest = self.manifest()
@@ -588,7 +614,7 @@ class Library:
         agg: dict[str, Any] = {"years": {}, "sources": {}, "first": None, "last": None}
         if papers:
             self.refresh()
-            agg = self.lexical.aggregate()
+            agg = self._aggregate()
         first, last = (_date_text(agg["first"]), _date_text(agg["last"]))
         years = {y: c for y, c in sorted(agg["years"].items()) if y}
         return {
@@ -606,13 +632,16 @@ class Library:
         }
 
     @_guarded
+    def _aggregate(self) -> dict[str, Any]:
+        return self.lexical.aggregate()
+
     def browse(self, text: str = "", filters: Filters | None = None, limit: int = 50, offset: int = 0
                ) -> tuple[list[dict[str, Any]], int]:
         """Papers in the collection for a list view: matching `text`, or newest first; (rows, total)."""
         if not self.count():
             return [], 0
         self.refresh()
-        docs, total = self.lexical.browse(text, filters or Filters(), limit, offset)
+        docs, total = self._browse(text, filters or Filters(), limit, offset)
         rows = [
             {
                 "paper_id": d["paper_id"][0],
@@ -625,6 +654,10 @@ class Library:
             for d in docs
         ]
         return rows, total
+
+    @_guarded
+    def _browse(self, text: str, filters: Filters, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+        return self.lexical.browse(text, filters, limit, offset)
 
     def recent(self, limit: int = 50) -> list[dict[str, Any]]:
         return self.browse(limit=limit)[0]

@@ -20,12 +20,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator, Sequence
 
 from rag.errors import StoreError
+from rag.locks import SharedExclusive
 from rag.settings import Settings
 from rag.types import Paper
+
+# Every library call holds CLIENTS shared; a reopen holds it alone (rag/locks.py SharedExclusive).
+CLIENTS = SharedExclusive()
+REOPEN_WAIT = 10.0
+_CONNECTING = threading.Lock()  # one Chroma client made at a time in this process
 
 SENTENCES_SUFFIX = "-sentences"
 CHANGES_SUFFIX = "-changes"
@@ -124,9 +131,15 @@ class ChromaCollections:
 
     @property
     def client(self) -> Any:
-        if self._client is None:
-            self._client = self._connect()
-        return self._client
+        client = self._client
+        if client is None:
+            # Chroma registers a new client's system in its process-wide cache before starting it: a second thread
+            # connecting meanwhile got the unstarted one ("'RustBindingsAPI' object has no attribute 'bindings'").
+            with _CONNECTING:
+                if self._client is None:
+                    self._client = self._connect()
+                client = self._client
+        return client
 
     def _connect(self) -> Any:
         import chromadb
@@ -147,15 +160,21 @@ class ChromaCollections:
         except Exception as e:
             raise StoreError(f"cannot open the Chroma store at {s.persist_dir}: {e}") from None
 
-    def reopen(self) -> None:
+    def reopen(self) -> bool:
         """Drop the client and open it again. Embedded Chroma keeps a vector index in memory that never sees another
-        process's writes; a fresh client reads the files (and Chroma's write-ahead log) again."""
-        self._handles.clear()
-        if self._client is not None and self.embedded:
-            from chromadb.api.client import SharedSystemClient
+        process's writes; a fresh client reads the files (and Chroma's write-ahead log) again. Chroma's client cache
+        is process-wide and clearing it stops every client, so this waits until no other thread is inside a library
+        call (CLIENTS); False when that did not happen within REOPEN_WAIT seconds (nothing was changed)."""
+        with CLIENTS.exclusive(REOPEN_WAIT) as alone:
+            if not alone:
+                return False
+            self._handles.clear()
+            if self._client is not None and self.embedded:
+                from chromadb.api.client import SharedSystemClient
 
-            SharedSystemClient.clear_system_cache()
-        self._client = None
+                SharedSystemClient.clear_system_cache()
+            self._client = None
+        return True
 
     # ----- collections ------------------------------------------------------------------------------------
     def names(self) -> tuple[str, str, str]:
