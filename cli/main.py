@@ -347,7 +347,9 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["hf-daily", "arxiv-atom", "arxiv-snapshot", "jsonl", "csv", "bibtex"],
         help="force a reader instead of detecting it from extension and content",
     )
-    p.add_argument("--rebuild", action="store_true", help="drop the collection and index from scratch")
+    p.add_argument("--rebuild", action="store_true",
+                   help="build a new index from these files beside the one in use, then switch to it (the old one "
+                   "answers until then; a killed rebuild leaves it untouched)")
     p.add_argument("--strict", action="store_true", help="fail on any bad record, before writing anything")
     p.add_argument("--listing-year", type=int, metavar="YEAR", help="year of a Daily Papers listing's yearless dates")
     p.add_argument("--json", action="store_true", help="print the report as JSON")

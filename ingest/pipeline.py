@@ -231,8 +231,27 @@ class Ingestor:
             )
 
         self.library.open_for_writing(self.embedder, rebuild=rebuild)
+        try:
+            self._write_all(files, fmt, year, n_valid, report, progress, should_stop)
+        except BaseException:
+            self.library.abort_rebuild()  # a failed rebuild leaves the index in use as it was
+            raise
+        if report.cancelled:
+            self.library.abort_rebuild()
+        elif rebuild:
+            if progress:
+                print("switching to the rebuilt index ...", file=sys.stderr, flush=True)
+            self.library.finish_rebuild()
+        report.papers_in_store = self.library.count()
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _write_all(self, files: list[Path], fmt: str | None, year: int | None, n_valid: int, report: IngestReport,
+                   progress: bool, should_stop: Callable[[], bool] | None) -> None:
+        """Pass 2: encode and write, in batches of whole papers, with one progress bar."""
         from tqdm import tqdm
 
+        limits = self.settings.ingest
         batch_size = self.settings.ingest.batch_papers
         with tqdm(
             total=n_valid, unit="paper", desc="ingest", disable=not progress, file=sys.stderr, dynamic_ncols=True,
@@ -256,9 +275,6 @@ class Ingestor:
             if not report.cancelled:
                 bar.n = n_valid  # exact, whatever fractions the encoder reported
             bar.refresh()
-        report.papers_in_store = self.library.count()
-        report.seconds = time.perf_counter() - started
-        return report
 
     def _write_batch(self, batch: list[Paper], report: IngestReport, bar) -> None:
         start = bar.n

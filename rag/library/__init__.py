@@ -18,6 +18,7 @@ the change log shows that someone else wrote.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import threading
@@ -27,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
-from rag.errors import EmptyIndexError, ModelMismatchError, PaperRAGError, StoreError
+from rag.errors import EmptyIndexError, ModelMismatchError, PaperRAGError, StoreError, UsageError
 from rag.filters import Filters
 from rag.instructions import addresses_a_model
 from rag.library.changes import HORIZON_SECONDS, Change, ChangeLog, new_writer_id
@@ -52,6 +53,7 @@ __all__ = ["Library", "Passage", "Sentence", "StoredPaper", "VectorizedPaper"]
 MAX_FILTER_IDS = 20_000
 BROAD_FILTER = 0.02  # a filter matching at least this share of the collection is applied after the search
 SENTENCE_CACHE = 1024
+REBUILD_GRACE = 3.0  # seconds questions already running on a replaced index get before it is dropped
 LOW_DISK_BYTES = 64 * 2**20  # a write that failed with this little space left failed for want of space  # papers whose unpacked sentence vectors are kept between questions
 
 
@@ -127,6 +129,7 @@ class Library:
         self._lexical: LexicalIndex | None = None
         self._lexical_for: str | None = None  # the Chroma collection id the lexical index mirrors
         self._verified: Path | None = None  # the lexical index whose paper count was checked against Chroma
+        self._rebuilding: tuple[str, str] | None = None  # (generation in use, generation being built)
         self._lock = threading.RLock()  # one refresh or write at a time in this process
         self._lexical_guard = threading.RLock()  # opening (or rebuilding) the lexical index
         self._observed: set[tuple[str, str]] = set()  # (change id, state) this process's Chroma client has seen
@@ -205,12 +208,13 @@ class Library:
 
     @_guarded
     def open_for_writing(self, embedder: "Embedder", *, rebuild: bool = False) -> None:
-        """Create the collections (or check the existing ones against `embedder`); `rebuild` starts afresh."""
+        """Create the collections (or check the existing ones against `embedder`). `rebuild` builds a new index
+        beside the one in use, which keeps answering until `finish_rebuild` switches to the new one."""
         with self._write_locks():
+            self._clear_interrupted_rebuilds()
             if rebuild and self.exists():
-                self.chroma.drop()
-                self._drop_lexical()
-            if self.exists():
+                self._begin_rebuild()
+            elif self.exists():
                 self._checked = None
                 self.check(embedder)
                 return
@@ -220,6 +224,89 @@ class Library:
                 {**self.wanted_manifest(embedder), "created": datetime.now(timezone.utc).isoformat(timespec="seconds")}
             )
             self._checked = embedder.vector_space
+
+    # ----- rebuilding beside the index in use -------------------------------------------------------------------
+    def _rebuild_lock(self) -> FileLock:
+        s = self.settings.store
+        where = Path(s.persist_dir) if self.chroma.embedded else self._lexical_root()
+        return FileLock.for_path(where / f".paperrag-rebuild-{s.collection}.lock", timeout=1.0, what="a rebuild")
+
+    def _begin_rebuild(self) -> None:
+        lock = self._rebuild_lock()
+        try:
+            lock.acquire()
+        except StoreError:
+            raise UsageError(
+                f"another `paperrag ingest --rebuild` of the index at {self.location} is running: wait for it to "
+                "finish (the index in use keeps answering meanwhile)."
+            ) from None
+        self._rebuilding = (self.chroma.generation, self.chroma.new_generation())
+        self.chroma.pinned = self._rebuilding[1]
+        self._lexical, self._lexical_for, self._verified = None, None, None
+
+    def finish_rebuild(self) -> None:
+        """Make the rebuilt index the one in use (one write), give questions already running on the old one a
+        moment (REBUILD_GRACE) to finish, then drop it. Nothing to do when no rebuild is under way."""
+        if self._rebuilding is None:
+            return
+        old, new = self._rebuilding
+        with self._lock, self._write_locks():
+            CLIENTS.acquire_shared()
+            try:
+                self.chroma.make_current(new)
+                old_log = self.chroma.handle(self.chroma.names_of(old)[2])
+                if old_log is not None:
+                    self.log.supersede(old_log)
+            finally:
+                CLIENTS.release_shared()
+        time.sleep(REBUILD_GRACE)
+        self._end_rebuild(drop=old)
+
+    def abort_rebuild(self) -> None:
+        """A rebuild that failed: its partial collections go, the index in use stays as it was."""
+        if self._rebuilding is not None:
+            self._end_rebuild(drop=self._rebuilding[1])
+
+    def _end_rebuild(self, drop: str) -> None:
+        import shutil
+
+        with self._lock:
+            CLIENTS.acquire_shared()
+            try:
+                self.chroma.pinned = None  # back to the pointer: the new index after a finish, the old after an abort
+                self.chroma.drop_generation(drop)
+                keep = self.chroma.collection_id
+            finally:
+                CLIENTS.release_shared()
+            for folder in self._lexical_root().glob("index-*"):
+                if not folder.name.startswith(f"index-{keep}-"):
+                    shutil.rmtree(folder, ignore_errors=True)
+            self._lexical, self._lexical_for, self._verified = None, None, None
+            self._rebuilding = None
+            self._rebuild_lock().release()
+
+    def _clear_interrupted_rebuilds(self) -> None:
+        """Generations that are not in use, left by a rebuild that was killed: dropped, and said, unless a rebuild
+        is running now (it holds the rebuild lock)."""
+        if not self.chroma.exists():
+            return
+        current = self.chroma.generation
+        orphans = sorted(g for g in self.chroma.generations() if g != current)
+        if not orphans:
+            return
+        lock = self._rebuild_lock()
+        try:
+            lock.acquire()
+        except StoreError:
+            return  # a rebuild is running: its collections are not orphans
+        try:
+            for gen in orphans:
+                n = self.chroma.count_of(gen)
+                self.chroma.drop_generation(gen)
+                self._say(f"a rebuild of the index at {self.location} was interrupted ({n:,} papers of the new "
+                          "index had been written): removed what it left; the index in use was not touched")
+        finally:
+            lock.release()
 
     def _drop_lexical(self) -> None:
         import shutil
@@ -265,6 +352,7 @@ class Library:
         if not self._opened_at:
             self._opened_at = time.time()
         self._check_companions()
+        cid = self.chroma.collection_id
         lexical = self._lexical_index()
         state = _read_state(lexical.folder)
         # Only the entries this process has not seen settled are read in full: after a large ingest the recent
@@ -275,6 +363,8 @@ class Library:
         wanted += [i for i, st in self._observed if st == "pending"]
         entries = self.log.get(list(dict.fromkeys(wanted)))
         self._reopen_if_others_wrote(entries)
+        if self.chroma.collection_id != cid:  # a rebuild made another index current: start over on that one
+            return self._refresh()
         todo = [e for e in entries if e.id not in state["applied"]]
         if todo:
             with self._lexical_lock():
@@ -328,10 +418,10 @@ class Library:
     def _reopen_if_others_wrote(self, entries: Sequence[Change]) -> None:
         fresh = [e for e in entries if (e.id, e.state) not in self._observed]
         others = any(e.writer != self.writer_id and (not e.done or e.done_ts > self._opened_at) for e in fresh)
-        if others and self.chroma.embedded:  # a Chroma server sees every client's writes; embedded Chroma does not
-            lock = self._store_lock()
-            assert lock is not None
-            with lock:  # never while another process is in the middle of writing the vector index files
+        switched = any(e.superseded and e.writer != self.writer_id for e in fresh)
+        if (others and self.chroma.embedded) or switched:  # a Chroma server sees every client's writes; embedded
+            # Chroma does not; a rebuild's switch is read from the pointer, which only a reopen reads again
+            with self._store_lock() or contextlib.nullcontext():  # never while another process writes the files
                 if not self._reopen():
                     return  # other threads kept the client busy: the next question tries again
         self._observed.update((e.id, e.state) for e in entries)

@@ -56,6 +56,7 @@ class Change:
     state: str  # "pending" | "done"
     paper_ids: list[str] = field(default_factory=list)
     done_ts: float = 0.0  # when the writer finished (0 while pending)
+    superseded: bool = False  # the last entry of a generation a rebuild replaced: readers reopen and move on
 
     @property
     def done(self) -> bool:
@@ -86,6 +87,13 @@ class ChangeLog:
         change.done_ts = time.time()
         self.chroma.changes.update(ids=[change.id], metadatas=[_meta(change)])
 
+    def supersede(self, old_log: Any) -> None:
+        """Tell the readers of a replaced generation (through its own log) that another one is current."""
+        now = time.time()
+        change = Change(f"{time.time_ns():020d}-{self.writer}-{next(_counter)}", now, self.writer, "done", [], now,
+                        superseded=True)
+        old_log.add(ids=[change.id], embeddings=[placeholder(change.id)], metadatas=[_meta(change)])
+
     def ids_since(self, ts: float) -> list[str]:
         """Ids of the entries from `ts` on: a cheap look (no metadata) before fetching the ones not seen yet."""
         return list(self.chroma.changes.get(where={"ts": {"$gte": float(ts)}}, include=[])["ids"])
@@ -102,9 +110,12 @@ class ChangeLog:
 
 
 def _meta(c: Change) -> dict[str, Any]:
-    return {"ts": c.ts, "done_ts": c.done_ts, "writer": c.writer, "state": c.state, "papers": json.dumps(c.paper_ids)}
+    meta = {"ts": c.ts, "done_ts": c.done_ts, "writer": c.writer, "state": c.state, "papers": json.dumps(c.paper_ids)}
+    if c.superseded:
+        meta["superseded"] = True
+    return meta
 
 
 def _change(cid: str, meta: dict[str, Any]) -> Change:
     return Change(cid, float(meta["ts"]), meta["writer"], meta["state"], json.loads(meta.get("papers", "[]")),
-                  float(meta.get("done_ts", 0.0)))
+                  float(meta.get("done_ts", 0.0)), bool(meta.get("superseded", False)))

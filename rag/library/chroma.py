@@ -36,6 +36,7 @@ _CONNECTING = threading.Lock()  # one Chroma client made at a time in this proce
 
 SENTENCES_SUFFIX = "-sentences"
 CHANGES_SUFFIX = "-changes"
+POINTER_SUFFIX = "-current"
 PAGE = 500
 
 
@@ -115,6 +116,8 @@ class ChromaCollections:
     def __init__(self, settings: Settings):
         self.settings = settings
         self._client: Any = None
+        self._generation: str | None = None  # the current generation, read from the pointer (None: not read yet)
+        self.pinned: str | None = None  # a generation this object writes whatever the pointer says (a rebuild)
         self._handles: dict[str, Any] = {}
 
     # ----- connection -------------------------------------------------------------------------------------
@@ -169,6 +172,7 @@ class ChromaCollections:
             if not alone:
                 return False
             self._handles.clear()
+            self._generation = None  # a rebuild elsewhere may have made another generation current
             if self._client is not None and self.embedded:
                 from chromadb.api.client import SharedSystemClient
 
@@ -177,9 +181,75 @@ class ChromaCollections:
         return True
 
     # ----- collections ------------------------------------------------------------------------------------
-    def names(self) -> tuple[str, str, str]:
-        base = self.settings.store.collection
+    # ----- generations: `--rebuild` builds beside the index in use, then switches ----------------------------
+    # Generation "" is the collections named after store.collection itself; a rebuild writes generation "g<hex>"
+    # ({collection}.g<hex>, {collection}.g<hex>-sentences, ...) and, when complete, names it in the pointer
+    # collection {collection}-current (its metadata, one atomic write). Readers resolve the pointer when they
+    # (re)open the client.
+    @property
+    def generation(self) -> str:
+        if self.pinned is not None:
+            return self.pinned
+        if self._generation is None:
+            self._generation = self._read_pointer()
+        return self._generation
+
+    def _read_pointer(self) -> str:
+        from chromadb.errors import NotFoundError
+
+        try:
+            pointer = self.client.get_collection(self.settings.store.collection + POINTER_SUFFIX,
+                                                 embedding_function=None)
+        except (NotFoundError, ValueError):
+            return ""
+        return str((pointer.metadata or {}).get("generation", ""))
+
+    def names_of(self, generation: str) -> tuple[str, str, str]:
+        base = self.settings.store.collection + (f".{generation}" if generation else "")
         return base, base + SENTENCES_SUFFIX, base + CHANGES_SUFFIX
+
+    def names(self) -> tuple[str, str, str]:
+        return self.names_of(self.generation)
+
+    def generations(self) -> set[str]:
+        """Every generation with a papers collection in the store (the current one included)."""
+        base = self.settings.store.collection
+        found = set()
+        for c in self.client.list_collections():
+            name = getattr(c, "name", c)
+            if name == base:
+                found.add("")
+            elif name.startswith(base + ".g") and not name.endswith((SENTENCES_SUFFIX, CHANGES_SUFFIX)):
+                found.add(name[len(base) + 1:])
+        return found
+
+    def new_generation(self) -> str:
+        import uuid
+
+        return "g" + uuid.uuid4().hex[:10]
+
+    def make_current(self, generation: str) -> None:
+        """Point readers at `generation` (one metadata write)."""
+        name = self.settings.store.collection + POINTER_SUFFIX
+        pointer = self.client.get_or_create_collection(name, embedding_function=None)
+        pointer.modify(metadata={"generation": generation})
+        self._generation = generation
+
+    def count_of(self, generation: str) -> int:
+        from chromadb.errors import NotFoundError
+
+        try:
+            return int(self.client.get_collection(self.names_of(generation)[0], embedding_function=None).count())
+        except (NotFoundError, ValueError):
+            return 0
+
+    def drop_generation(self, generation: str) -> None:
+        for name in self.names_of(generation):
+            try:
+                self.client.delete_collection(name)
+            except Exception:  # absent: nothing to drop
+                pass
+            self._handles.pop(name, None)
 
     def exists(self) -> bool:
         s = self.settings.store
@@ -241,14 +311,6 @@ class ChromaCollections:
         self._handles[name] = self.client.get_or_create_collection(
             name, embedding_function=None, configuration={"hnsw": {"space": "l2"}}
         )
-
-    def drop(self) -> None:
-        for name in self.names():
-            try:
-                self.client.delete_collection(name)
-            except Exception:  # absent: nothing to drop
-                pass
-        self._handles.clear()
 
     # ----- reading ----------------------------------------------------------------------------------------
     def count(self) -> int:
