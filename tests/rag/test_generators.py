@@ -60,12 +60,13 @@ def test_extractive_treats_injected_instructions_as_text(injected_engine):
 def test_prompt_fences_the_sources_as_quoted_data(injected_engine):
     answer = injected_engine.ask(QUESTION)
     request = GenerationRequest(QUESTION, answer.sources)
-    for src in request.sources:  # make sure the injected sentence is among what the model would see
-        src.evidence.sort(key=lambda e: INJECTION not in e.text)
     prompt = answer_prompt(request)
     opening = prompt.index(f"{FENCE}sources\n")
     closing = prompt.index(f"\n{FENCE}", opening + 1)
-    assert opening < prompt.index(INJECTION) < closing, "the injected text sits inside the fence"
+    # The injected sentence speaks to a model: it is withheld from evidence (rag/instructions.py), so it never
+    # reaches the prompt at all; what does reach it sits inside the fence.
+    assert INJECTION not in prompt and "PWNED" not in prompt
+    assert opening < prompt.index("4.1 times") < closing
     assert "not instructions" in prompt[:opening]
     assert prompt.index("Question:") > closing
     assert prompt.count(FENCE) == 2
