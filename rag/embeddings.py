@@ -84,6 +84,14 @@ class Embedder:
         self._lock = threading.Lock()
 
     @property
+    def needs_export(self) -> bool:
+        """Whether loading will first export the model to ONNX (once per model and cache folder, up to a minute)."""
+        if self.backend == "torch" or self._impl is not None:
+            return False
+        plain, int8 = onnx_files(self.path, Path(self.settings.cache_dir))
+        return not (int8 if self.quantization != "none" else plain).is_file()
+
+    @property
     def vector_space(self) -> str:
         """Which vectors this embedder makes: the model, and int8 when quantized (torch and onnx are the same)."""
         return self.model_id + ("" if self.quantization == "none" else f"+{self.quantization}")
@@ -247,10 +255,16 @@ def _pooling_config(path: Path) -> dict[str, Any]:
     return {"max_seq_length": int(seq.get("max_seq_length", 256)), "dimension": int(pooling["word_embedding_dimension"])}
 
 
+def onnx_files(path: Path, cache_dir: Path) -> tuple[Path, Path]:
+    """Where the float and the int8 ONNX exports of the model at `path` live in `cache_dir`."""
+    folder = cache_dir / f"onnx-{path.name}-{short_hash(str(path), length=8)}"
+    return folder / "model.onnx", folder / "model-int8.onnx"
+
+
 def export_onnx(path: Path, cache_dir: Path, *, quantized: bool) -> Path:
     """The model's ONNX file in `cache_dir` (exported from the local folder on first use, never downloaded)."""
-    folder = cache_dir / f"onnx-{path.name}-{short_hash(str(path), length=8)}"
-    plain, int8 = folder / "model.onnx", folder / "model-int8.onnx"
+    plain, int8 = onnx_files(path, cache_dir)
+    folder = plain.parent
     target = int8 if quantized else plain
     if target.is_file():
         return target

@@ -466,6 +466,22 @@ def bypass_proxy_for_loopback() -> None:
         os.environ[var] = ",".join(hosts + [h for h in ("127.0.0.1", "localhost", "::1") if h not in hosts])
 
 
+def _browser_here() -> bool:
+    import webbrowser
+
+    try:
+        webbrowser.get()
+    except webbrowser.Error:
+        return False
+    return True
+
+
+def _loading_line(embedder: Any) -> str:
+    if embedder.needs_export:
+        return "Loading the embedding model (exporting it to ONNX first: once, up to a minute) …"
+    return "Loading the embedding model …"
+
+
 def serve(settings: Any, *, ingest_if_empty: bool = True, open_browser: bool = False) -> None:
     """Ingest the bundled corpus when the index is empty, warm the engine, and serve until interrupted. Each
     phase says what it is doing; a port in use is one line naming the port and how to choose another."""
@@ -489,14 +505,17 @@ def serve(settings: Any, *, ingest_if_empty: bool = True, open_browser: bool = F
         if not settings.ingest.default_paths:
             raise UsageError("the index is empty and no ingest.default_paths are configured: run `paperrag ingest PATH`.")
         say("The index is empty: ingesting " + ", ".join(str(p) for p in settings.ingest.default_paths))
-        say("Loading the embedding model (the first run exports it to ONNX, which takes up to a minute) …")
+        say(_loading_line(engine.embedder))
         report = Ingestor(settings, embedder=engine.embedder, library=engine.library).run(None)
         say(report.summary())
     else:
-        say("Loading the embedding model (the first run exports it to ONNX, which takes up to a minute) …")
+        say(_loading_line(engine.embedder))
     engine.warm_up()
     say("Building the chat page (and checking which answer writers can run) …")
     app = create_app(engine)
+    if open_browser and not _browser_here():
+        say(f"--open: no web browser found on this machine; open http://{host}:{port}/ in one yourself.")
+        open_browser = False
     say(f"Starting the web server on {host}:{port} …")
     try:
         app.launch(inbrowser=open_browser, prevent_thread_lock=True, quiet=True, **options)

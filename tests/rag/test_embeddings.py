@@ -98,3 +98,14 @@ def test_the_manifest_records_the_backend_and_refuses_other_vectors(tmp_path, em
     if settings.embedding.backend != "onnx-int8":  # torch and onnx share one vector space: either reads the store
         answer = Engine(make_settings(tmp_path, embedding={"backend": "torch"})).ask("What does RelP replace?")
         assert answer.citations and answer.citations[0].title.startswith("RelP")
+
+
+def test_an_export_is_announced_only_when_one_is_needed(tmp_path):
+    from rag.settings import EmbeddingSettings
+
+    fresh = Embedder(EmbeddingSettings(backend="onnx", cache_dir=tmp_path / "models"))
+    assert fresh.needs_export  # nothing exported in this folder yet
+    made = Embedder(EmbeddingSettings(backend="onnx", cache_dir=MODEL_CACHE))
+    made.embed_query("exported once for the session")
+    assert not Embedder(EmbeddingSettings(backend="onnx", cache_dir=MODEL_CACHE)).needs_export
+    assert not Embedder(EmbeddingSettings(backend="torch", cache_dir=tmp_path / "models")).needs_export

@@ -115,4 +115,29 @@ def test_serve_says_what_it_does_and_starts_behind_a_dead_proxy(tmp_path, embedd
               "PaperRAG is serving on"]
     at = [next(i for i, line in enumerate(lines) if line.startswith(p)) for p in phases]
     assert at == sorted(at), lines
+    assert "Loading the embedding model …" in lines, "the export is already made: no word of one"
     assert "Traceback" not in proc.stderr.read()
+
+
+def test_open_without_a_browser_says_so(tmp_path, embedder):
+    """`serve --open` on a machine without a browser said nothing (Gradio's webbrowser call fails silently)."""
+    from ingest.pipeline import Ingestor
+
+    Ingestor(make_settings(tmp_path), embedder=embedder).run([FIXTURES / "papers.jsonl"], progress=False)
+    port = free_port()
+    env = env_for(tmp_path, PYTHONUNBUFFERED="1", PATH=str(tmp_path / "no-browsers-here"))
+    env.pop("BROWSER", None)
+    proc = subprocess.Popen([sys.executable, "-m", "cli.main", "serve", "--no-ingest", "--open", "--port", str(port)],
+                            env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines: list[str] = []
+    try:
+        deadline = time.time() + 180
+        while time.time() < deadline and (line := proc.stdout.readline()):
+            lines.append(line.rstrip())
+            if "is serving on" in line:
+                break
+    finally:
+        stop_server(proc)
+    assert f"--open: no web browser found on this machine; open http://127.0.0.1:{port}/ in one yourself." in lines, \
+        lines
+    assert lines[-1].startswith("PaperRAG is serving on"), lines
