@@ -26,6 +26,7 @@ from ui.assets import CSS, HEAD
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 PAGE_SIZE = 25  # papers per page of the collection view
+HEADER_REFRESH_SECONDS = 10.0  # how often an open page re-counts the collection
 EXPORT_ROOT = Path(tempfile.gettempdir()) / "paperrag-exports"
 
 # The chat's display options, shared with the browser test that renders every answer shape in the same component.
@@ -219,6 +220,13 @@ def create_app(engine: Any) -> Any:
     def turn_page(text, page, step):
         return browse(text, int(page or 0) + step)
 
+    def header_views():
+        try:
+            stats = engine.library.stats()
+        except PaperRAGError:  # the store is away for a moment: keep what the page shows
+            return gr.skip(), gr.skip()
+        return render.stats_markdown(stats), render.collection_overview_html(stats)
+
     def collection_views(text):
         stats = engine.library.stats()
         table, page = browse(text, 0)
@@ -388,6 +396,11 @@ def create_app(engine: Any) -> Any:
                      [stats_md, overview, papers_html, page, uploads, upload_pick, removed], api_name="remove_upload")
         app.load(refresh_writers, [generator], [generator], api_visibility="private", show_progress="hidden")
         app.load(search_collection, [find], [papers_html, page], api_visibility="private", show_progress="hidden")
+        # The header and overview count what the store holds now: on every page load, and every few seconds while
+        # the page is open (another session's upload, or an ingest in another process, shows without a reload).
+        app.load(header_views, None, [stats_md, overview], api_visibility="private", show_progress="hidden")
+        gr.Timer(HEADER_REFRESH_SECONDS).tick(header_views, None, [stats_md, overview], api_visibility="private",
+                                              show_progress="hidden", queue=False)
         gr.api(ask_api, api_name="ask")
     app.queue(default_concurrency_limit=settings.ui.concurrency_limit)
     return app

@@ -546,3 +546,23 @@ def test_new_chat_while_answering_clears_for_good(paced, browser):
     assert page.locator("#chat [data-testid='user']").count() == 1
     assert_safe(page, watch)
     page.context.close()
+
+
+def test_the_header_count_is_live(live, browser, tmp_path):
+    """A page showed the count of when the server started: 87 while `stats` said 90 after another upload."""
+    import re
+
+    from ingest.pipeline import Ingestor
+
+    page, _ = open_page(browser, live.url)
+    before = int(re.search(r"(\d+) papers", page.locator("#stats").inner_text()).group(1))
+    listing = write_jsonl(tmp_path / "late.jsonl", [
+        {"title": "Counting Papers While a Page Is Open", "abstract": "We count papers live. The header follows."},
+    ])
+    Ingestor(live.settings, embedder=live.engine.embedder).run([listing], progress=False)  # another writer
+    page.wait_for_function("n => document.querySelector('#stats').innerText.includes(n + ' papers')",
+                           arg=before + 1, timeout=30_000)  # the open page follows, without a reload
+    fresh, _ = open_page(browser, live.url)
+    fresh.wait_for_function("n => document.querySelector('#stats').innerText.includes(n + ' papers')",
+                            arg=before + 1, timeout=10_000)
+    assert overlays(page) == 0
