@@ -32,7 +32,15 @@ from rag.errors import EmptyIndexError, ModelMismatchError, PaperRAGError, Store
 from rag.filters import Filters
 from rag.instructions import addresses_a_model
 from rag.library.changes import HORIZON_SECONDS, Change, ChangeLog, new_writer_id
-from rag.library.chroma import CLIENTS, ChromaCollections, PaperRecord, SentenceRecord, unreachable
+from rag.library.chroma import (
+    CLIENTS,
+    ChromaCollections,
+    PaperRecord,
+    SentenceRecord,
+    read_only,
+    read_only_store,
+    unreachable,
+)
 from rag.library.codec import pack, unpack
 from rag.library.lexical import FORMAT as LEXICAL_FORMAT
 from rag.library.lexical import LexicalDoc, LexicalIndex
@@ -763,6 +771,8 @@ class Library:
                 f"the disk holding {full} is full ({_free_text(full)} free): free some space and run the command "
                 "again (papers written so far are complete)."
             )
+        if self.chroma.embedded and read_only(err):
+            return read_only_store(self.settings.store.persist_dir)
         return StoreError(f"the Chroma store at {self.location} failed: {type(err).__name__}: {str(err)[:200]}")
 
 

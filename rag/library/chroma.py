@@ -161,6 +161,8 @@ class ChromaCollections:
             s.persist_dir.mkdir(parents=True, exist_ok=True)
             return chromadb.PersistentClient(path=str(s.persist_dir), settings=chroma_settings)
         except Exception as e:
+            if read_only(e):
+                raise read_only_store(s.persist_dir) from None
             raise StoreError(f"cannot open the Chroma store at {s.persist_dir}: {e}") from None
 
     def reopen(self) -> bool:
@@ -408,6 +410,23 @@ class ChromaCollections:
 def _parts(ids: list[str], size: int = PAGE) -> Iterator[list[str]]:
     for i in range(0, len(ids), size):
         yield ids[i : i + size]
+
+
+def read_only(err: BaseException) -> bool:
+    """Whether `err` says the store's files cannot be written (permissions, a read-only file system)."""
+    import errno
+
+    said = str(err).lower()
+    return (isinstance(err, PermissionError) or getattr(err, "errno", None) in (errno.EACCES, errno.EROFS)
+            or "readonly database" in said or "read-only file system" in said or "permission denied" in said)
+
+
+def read_only_store(folder: Any) -> StoreError:
+    return StoreError(
+        f"the Chroma store at {folder} is not writable by this user (Chroma opens its files for writing even to "
+        f"answer): give this user write access (e.g. `chmod -R u+w {folder}`), or copy the folder somewhere "
+        "writable and point store.persist_dir at the copy."
+    )
 
 
 def unreachable(settings: Settings, err: BaseException) -> StoreError:

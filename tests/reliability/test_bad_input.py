@@ -168,3 +168,19 @@ def test_stats_on_a_folder_without_an_index_creates_nothing(tmp_path):
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["papers"] == 0
     assert list(empty.iterdir()) == []
+
+
+@pytest.mark.parametrize("error", [
+    __import__("sqlite3").OperationalError("attempt to write a readonly database"),
+    PermissionError(13, "Permission denied", "chroma.sqlite3"),
+    OSError(30, "Read-only file system"),
+])
+def test_a_store_that_cannot_be_written_is_named_with_the_fix(tmp_path, error):
+    """Chroma's "attempt to write a readonly database" said what failed, not what to do. (The suite runs as root,
+    for whom permissions do not stop writes, so the errors Chroma and the OS raise are handed to the translation.)"""
+    from rag.library import Library
+
+    settings = make_settings(tmp_path)
+    message = str(Library(settings, progress=False)._translate(error))
+    assert f"the Chroma store at {settings.store.persist_dir} is not writable by this user" in message
+    assert f"chmod -R u+w {settings.store.persist_dir}" in message and "store.persist_dir" in message
