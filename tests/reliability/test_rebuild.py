@@ -117,7 +117,7 @@ def test_a_killed_rebuild_leaves_the_old_index_and_the_next_run_says_so(bundled)
 
 def test_a_second_rebuild_at_once_is_refused_in_one_line(bundled):
     folder, _ = bundled
-    more = pubmed_listing(folder, 200)
+    more = pubmed_listing(folder, 400)
     first = subprocess.Popen([*paperrag_cmd(), "ingest", "--quiet", "--rebuild", str(more)],
                              env=env_for(folder, PAPERRAG_INGEST__BATCH_PAPERS="8"), stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True, cwd=folder)
@@ -129,4 +129,4 @@ def test_a_second_rebuild_at_once_is_refused_in_one_line(bundled):
     assert "another `paperrag ingest --rebuild` of the index at" in lines[0] and "is running" in lines[0]
     out, err = first.communicate(timeout=600)
     assert first.returncode == 0, err
-    assert "200 new" in out and "200 papers in the index" in out
+    assert "400 new" in out and "400 papers in the index" in out
