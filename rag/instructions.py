@@ -21,24 +21,29 @@ from __future__ import annotations
 import re
 
 _ROLE = r"(?:system|assistant|user|human|ai|bot|model|developer|instructions?|prompt)"
-_RULES = [
-    re.compile(rf"^\W{{0,4}}{_ROLE}\s*(?:prompt|message)?\s*[:>\]]", re.I),
-    re.compile(r"^\W{0,4}#{2,}\s*(?:instruction|response|system|input)", re.I),
-    re.compile(r"<\|[a-z_]+\|>|\[/?INST\]|<</?SYS>>|</s>|```|<\s*/?\s*(?:system|instructions?)\s*>", re.I),
-    re.compile(
+# (words one of which the sentence must hold, lowercased; the rule): the words are a cheap test that spares most
+# sentences the regular expression (this runs on every sentence of every retrieved paper: 8 ms for 40 abstracts
+# without them, 1.8 ms with them).
+_RULES: list[tuple[tuple[str, ...], re.Pattern[str]]] = [
+    ((), re.compile(rf"^\W{{0,4}}{_ROLE}\s*(?:prompt|message)?\s*[:>\]]", re.I)),
+    (("#",), re.compile(r"^\W{0,4}#{2,}\s*(?:instruction|response|system|input)", re.I)),
+    (("<", "[", "`"), re.compile(r"<\|[a-z_]+\|>|\[/?INST\]|<</?SYS>>|</s>|```|<\s*/?\s*(?:system|instructions?)\s*>",
+                                 re.I)),
+    (("ignore", "disregard", "forget", "override", "bypass"), re.compile(
         r"\b(?:ignore|disregard|forget|override|bypass)\b(?:\W+\w+){0,4}?\W+"
         r"(?:previous|prior|above|earlier|preceding|former|all|any|your|the)\W+(?:\w+\W+){0,2}?"
         r"(?:instructions?|prompts?|directions|guidelines|rules|context|messages?)\b",
         re.I,
-    ),
-    re.compile(r"\byou\s+(?:are\s+now|must\s+now|will\s+now|should\s+now)\b", re.I),
-    re.compile(r"\b(?:as\s+an?\s+(?:ai|language\s+model|llm|assistant)\b|(?:dear|hey)\s+(?:ai|assistant|model|llm)\b)",
-               re.I),
-    re.compile(
+    )),
+    (("you",), re.compile(r"\byou\s+(?:are\s+now|must\s+now|will\s+now|should\s+now)\b", re.I)),
+    (("ai", "language model", "llm", "assistant", "model"), re.compile(
+        r"\b(?:as\s+an?\s+(?:ai|language\s+model|llm|assistant)\b|(?:dear|hey)\s+(?:ai|assistant|model|llm)\b)",
+        re.I)),
+    ((), re.compile(
         r"^\W{0,4}(?:please\s+)?(?:always\s+|only\s+|now\s+)?(?:answer|respond|reply|say|output|print|cite|return|"
         r"write|repeat|state)\b(?:\s+\w+){0,4}?\s*(?:[\"'\u201c\u2018]|\[\d+\]|:\s*[\"'\u201c\u2018])",
         re.I,
-    ),
+    )),
 ]
 
 
@@ -46,4 +51,6 @@ def addresses_a_model(sentence: str) -> bool:
     """Whether `sentence` speaks to a reader or a model (an instruction, a role prefix, prompt markup) rather than
     reporting research."""
     text = sentence.strip()
-    return bool(text) and any(rule.search(text) for rule in _RULES)
+    low = text.lower()
+    return bool(text) and any((not words or any(w in low for w in words)) and rule.search(text)
+                              for words, rule in _RULES)

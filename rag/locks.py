@@ -7,11 +7,13 @@ crashed writer never leaves a stale lock behind.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import threading
 import time
 from pathlib import Path
+from typing import Iterator
 
 from rag.errors import StoreError
 
@@ -116,6 +118,14 @@ class SharedExclusive:
         with self._cond:
             self._sharers -= 1
             self._cond.notify_all()
+
+    @contextlib.contextmanager
+    def shared(self) -> Iterator[None]:
+        self.acquire_shared()
+        try:
+            yield
+        finally:
+            self.release_shared()
 
     def exclusive(self, timeout: float) -> "_Exclusive":
         return _Exclusive(self, timeout)

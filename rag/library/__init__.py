@@ -60,9 +60,9 @@ __all__ = ["Library", "Passage", "Sentence", "StoredPaper", "VectorizedPaper"]
 # Filters the lexical index resolves to paper ids go to Chroma as those ids when there are at most this many.
 MAX_FILTER_IDS = 20_000
 BROAD_FILTER = 0.02  # a filter matching at least this share of the collection is applied after the search
-SENTENCE_CACHE = 1024
+SENTENCE_CACHE = 1024  # papers whose unpacked sentence vectors are kept between questions
 REBUILD_GRACE = 3.0  # seconds questions already running on a replaced index get before it is dropped
-LOW_DISK_BYTES = 64 * 2**20  # a write that failed with this little space left failed for want of space  # papers whose unpacked sentence vectors are kept between questions
+LOW_DISK_BYTES = 64 * 2**20  # a write that failed with this little space left failed for want of space
 
 
 @dataclass
@@ -114,15 +114,13 @@ def _guarded(method):
 
     @functools.wraps(method)
     def wrapper(self: "Library", *args: Any, **kwargs: Any) -> Any:
-        CLIENTS.acquire_shared()  # no other thread's reopen clears Chroma's client cache under this call
         try:
-            return method(self, *args, **kwargs)
+            with CLIENTS.shared():  # no other thread's reopen clears Chroma's client cache under this call
+                return method(self, *args, **kwargs)
         except PaperRAGError:
             raise
         except Exception as e:
             raise self._translate(e) from None
-        finally:
-            CLIENTS.release_shared()
 
     return wrapper
 
@@ -258,15 +256,11 @@ class Library:
         if self._rebuilding is None:
             return
         old, new = self._rebuilding
-        with self._lock, self._write_locks():
-            CLIENTS.acquire_shared()
-            try:
-                self.chroma.make_current(new)
-                old_log = self.chroma.handle(self.chroma.names_of(old)[2])
-                if old_log is not None:
-                    self.log.supersede(old_log)
-            finally:
-                CLIENTS.release_shared()
+        with self._lock, self._write_locks(), CLIENTS.shared():
+            self.chroma.make_current(new)
+            old_log = self.chroma.handle(self.chroma.names_of(old)[2])
+            if old_log is not None:
+                self.log.supersede(old_log)
         time.sleep(REBUILD_GRACE)
         self._end_rebuild(drop=old)
 
@@ -279,13 +273,10 @@ class Library:
         import shutil
 
         with self._lock:
-            CLIENTS.acquire_shared()
-            try:
+            with CLIENTS.shared():
                 self.chroma.pinned = None  # back to the pointer: the new index after a finish, the old after an abort
                 self.chroma.drop_generation(drop)
                 keep = self.chroma.collection_id
-            finally:
-                CLIENTS.release_shared()
             for folder in self._lexical_root().glob("index-*"):
                 if not folder.name.startswith(f"index-{keep}-"):
                     shutil.rmtree(folder, ignore_errors=True)
