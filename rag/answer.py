@@ -182,6 +182,7 @@ class Answer:
     mode: str = "hybrid"
     generator: str = "extractive"
     timings_ms: dict[str, float] = field(default_factory=dict)
+    usage: dict[str, Any] = field(default_factory=dict)  # a language model's token counts, when one wrote
     # fact | list | comparison | yes-no | papers | not-found | not-stated | clarify (rag/question KINDS, by shape)
     kind: str = "fact"
     blocks: list[Block] = field(default_factory=list)
@@ -249,6 +250,7 @@ class Answer:
             "mode": self.mode,
             "generator": self.generator,
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
+            "usage": self.usage,
             "table": self.table,
             "items": self.items,
         }

@@ -136,7 +136,7 @@ class GeneratorSettings(_Section):
     model_path: Path | None = Field(
         None, description="GGUF file for llama-cpp. Unset: the packaged Gemma 3 270M."
     )
-    n_ctx: int = Field(2048, ge=256, description="Context window for llama-cpp.")
+    n_ctx: int = Field(2048, ge=256, description="The model's context window in tokens: llama-cpp loads the model with it; openai-compatible trims its prompt to fit it, with room for max_tokens.")
     n_threads: int | None = Field(None, description="CPU threads for llama-cpp (unset: all cores).")
     max_tokens: int = Field(160, ge=1, description="Cap on generated tokens.")
     temperature: float = Field(0.0, ge=0.0, le=2.0, description="Sampling temperature (0: deterministic).")

@@ -1,4 +1,4 @@
-"""Plain-text helpers shared by ingest and answering: cleaning, sentence spans, token counts.
+"""Plain-text helpers shared by ingest and answering: cleaning and sentence spans.
 
 Sentence splitting is our own small rule set rather than NLTK's punkt (which llama-index's splitters use):
 measured here, `import nltk` costs 4.4 s per process, and punkt's English model still splits after "e.g.",
@@ -9,12 +9,8 @@ character offsets, which citations need.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import unicodedata
-from functools import lru_cache
-from importlib.util import find_spec
-from pathlib import Path
 
 _WS = re.compile(r"\s+")
 
@@ -118,26 +114,3 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
 
 def split_sentences(text: str) -> list[str]:
     return [text[a:b] for a, b in sentence_spans(text)]
-
-
-@lru_cache(maxsize=1)
-def _encoding():
-    """tiktoken's cl100k encoding from the BPE file llama-index ships, so nothing is downloaded."""
-    if "TIKTOKEN_CACHE_DIR" not in os.environ:
-        spec = find_spec("llama_index.core")
-        if spec and spec.origin:
-            os.environ["TIKTOKEN_CACHE_DIR"] = str(Path(spec.origin).parent / "_static" / "tiktoken_cache")
-    import tiktoken
-
-    return tiktoken.get_encoding("cl100k_base")
-
-
-def count_tokens(text: str) -> int:
-    return len(_encoding().encode(text, disallowed_special=()))
-
-
-def token_offsets(text: str) -> list[int]:
-    """Character offset where each cl100k token of `text` starts (for splitting over-long sentences)."""
-    enc = _encoding()
-    _, offsets = enc.decode_with_offsets(enc.encode(text, disallowed_special=()))
-    return offsets

@@ -24,6 +24,7 @@ class GenerationRequest:
     sources: list[Source]  # numbered 1..len in prompts and markers, best first, evidence attached
     history: list[Turn] = field(default_factory=list)
     max_sentences: int = 4
+    usage: dict = field(default_factory=dict)  # what the generator reports back: token counts, sources it kept
 
 
 class Generator(Protocol):

@@ -170,3 +170,58 @@ def test_stopped_server_is_a_clear_error(bundled_settings, embedder):
     eng = Engine(settings, embedder=embedder)
     with pytest.raises(GeneratorError, match=f"http://127.0.0.1:{port}/v1"):
         eng.ask("What makes hypernetworks hard to train?", generator="openai-compatible")
+
+
+# ----- openai-compatible: the prompt counted in tokens and fitted to the context window ---------------------------
+def test_tokenizer_is_the_models_own_when_tiktoken_knows_it():
+    from rag.generators.tokens import tokenizer_for
+
+    assert tokenizer_for("gpt-4o-mini") == tokenizer_for("gpt-4.1") and tokenizer_for("gpt-4o").name == "o200k_base"
+    assert tokenizer_for("gpt-4").name == "cl100k_base" and tokenizer_for("gpt-4").exact
+    local = tokenizer_for("gemma-3-270m")  # a model tiktoken does not know: cl100k stands in, as an estimate
+    assert local.name == "cl100k_base" and not local.exact
+    assert local.count("Hypernetworks are hard to train.") == 8
+    assert local.budget(2048, 160) < 2048 - 160 == tokenizer_for("gpt-4").budget(2048, 160)
+
+
+def _openai_generator(engine, **generator):
+    settings = engine.settings.model_copy(deep=True)
+    for key, value in generator.items():
+        setattr(settings.generator, key, value)
+    return create_generator("openai-compatible", settings.generator)
+
+
+def test_the_prompt_is_trimmed_to_the_context_window(engine):
+    from rag.errors import ContextOverflowError
+
+    sources = engine.ask("Which papers study sparse neural network pruning?").sources
+    request = GenerationRequest("Which papers study sparse neural network pruning?", sources)
+    full, usage = _openai_generator(engine, n_ctx=4096).fit(request)
+    assert usage["sources_in_prompt"] == 3 and usage["sources_trimmed"] == 0
+    assert usage["prompt_tokens"] == _openai_generator(engine).tokenizer.count(full)
+    room = usage["prompt_tokens"] - 40  # a window that holds the answer and all but the last source's text
+    trimmed, usage = _openai_generator(engine, n_ctx=int(room * 1.15) + 160, max_tokens=160).fit(request)
+    assert usage["sources_in_prompt"] < 3 and usage["sources_trimmed"] >= 1 and len(trimmed) < len(full)
+    assert "[1]" in trimmed and f"[{usage['sources_in_prompt'] + 1}]" not in trimmed
+    with pytest.raises(ContextOverflowError, match=r"generator.n_ctx=256"):
+        _openai_generator(engine, n_ctx=256, max_tokens=200).fit(request)
+
+
+@llm
+@pytest.mark.slow
+def test_the_fitted_prompt_fits_the_real_models_window(engine, llm_server):
+    """The budget, counted with cl100k, holds under the served model's own tokenizer (llama.cpp's /extras/tokenize),
+    and the answer reports the counts."""
+    import httpx
+
+    url, _ = llm_server
+    gen = _openai_generator(engine, base_url=url, n_ctx=420, max_tokens=64)
+    sources = engine.ask("What makes hypernetworks hard to train?").sources
+    request = GenerationRequest("What makes hypernetworks hard to train?", sources)
+    prompt, usage = gen.fit(request)
+    served = httpx.post(url.removesuffix("/v1") + "/extras/tokenize", json={"input": prompt}, timeout=30).json()
+    assert len(served["tokens"]) + 64 <= 420, (len(served["tokens"]), usage)
+    eng = Engine(engine.settings, embedder=engine.embedder, library=engine.library, generator=gen)
+    answer = eng.ask("What makes hypernetworks hard to train?", generator=gen)
+    assert answer.usage["prompt_tokens"] <= 420 - 64 and answer.usage["completion_tokens"] > 0
+    assert answer.to_dict()["usage"] == answer.usage
