@@ -129,6 +129,14 @@ class Engine:
         answer.timings_ms = _timings(t0, t_found, t_written)
         yield answer
 
+    def retrieve(self, question: str, *, filters: Filters | dict | None = None, top_k: int | None = None,
+                 mode: str | None = None) -> Found:
+        """Only the first two steps: the papers a question retrieves, best first, with their evidence sentences
+        (for tools that write their own answer: the llama-index retriever, the MCP `search` tool)."""
+        request = self.request(question, filters=filters, top_k=top_k, mode=mode, generator="extractive")
+        self.prepare()
+        return self.search(self.understand(request), request)
+
     # ----- the steps ------------------------------------------------------------------------------------------
     def request(self, question: str, *, history: Sequence[Any] | None = None, filters: Filters | dict | None = None,
                 top_k: int | None = None, mode: str | None = None, generator: str | Generator | None = None
@@ -176,6 +184,7 @@ class Engine:
             except ContextOverflowError as e:
                 answer.notes.append(f"{e}; the answer quotes the abstracts instead.")
             else:
+                answer.usage = gen_request.usage
                 aligned = align("".join(pieces), found.sources, found.passages, self.embedder.embed,
                                 t.support_threshold)
                 if aligned.citations:
