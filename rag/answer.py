@@ -44,6 +44,7 @@ class Source:
     matched_terms: list[str] = field(default_factory=list)  # question words (as written) found in the paper
     arxiv_id: str | None = None
     doi: str | None = None
+    categories: list[str] = field(default_factory=list)  # arXiv categories, the primary first
     evidence: list[Evidence] = field(default_factory=list)
     cited: bool = False
     named: bool = False  # the question names it ("What is ARISE?", "Compare GraNet and Global MP")
@@ -64,6 +65,7 @@ class Citation:
     authors: list[str] = field(default_factory=list)
     arxiv_id: str | None = None
     doi: str | None = None
+    categories: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -228,6 +230,7 @@ class Answer:
                     "authors": s.authors,
                     "arxiv_id": s.arxiv_id,
                     "doi": s.doi,
+                    "categories": s.categories,
                     "dense": None if s.dense is None else round(s.dense, 4),
                     "bm25": None if s.bm25 is None else round(s.bm25, 4),
                     "dense_rank": s.dense_rank,

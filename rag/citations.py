@@ -178,6 +178,7 @@ def align(
             authors=list(sources[si].authors),
             arxiv_id=sources[si].arxiv_id,
             doi=sources[si].doi,
+            categories=list(sources[si].categories),
         )
         for si in order
     ]
@@ -249,5 +250,6 @@ def check(blocks: list, sources: list[Source], passages: dict[str, "Passage"]) -
             n=n, paper_id=pid, title=src.title, date=src.date, year=src.year,
             url=src.url or (src.links[0] if src.links else None), evidence=evidence.get(pid, []),
             score=round(src.score, 6), authors=list(src.authors), arxiv_id=src.arxiv_id, doi=src.doi,
+            categories=list(src.categories),
         ))
     return citations, flat

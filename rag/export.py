@@ -16,6 +16,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 from rag.explain import as_dict, not_found_reason
 from rag.render.text import blocks_text, marks
+from rag.types import parse_arxiv_id
 
 # A URL that is safe to put in an href or a BibTeX field: http(s), a host, and only characters of RFC 3986
 # (no spaces, quotes, angle brackets, braces or backslashes).
@@ -177,8 +178,14 @@ def conversation_markdown(answers: Sequence[Any], *, title: str = "PaperRAG conv
 
 
 # ----- BibTeX -------------------------------------------------------------------------------------------------
+# Entries as arXiv's "Export BibTeX" and Google Scholar write them, through bibtexparser's writer: @article when the
+# paper names its journal, @misc otherwise; author as "Surname, Given" where that is certain; the title's acronyms
+# and inner capitals braced ({BERT}, {ResNet}) so that a style that lower-cases titles keeps them; doi in its own
+# field; eprint, archivePrefix and primaryClass for arXiv papers; keys "surname2025word", unique within the file.
+#
 # BibTeX counts braces without regard to backslashes, so "{" and "}" from the text become commands whose own
-# braces balance; the others are LaTeX's specials.
+# braces balance; the others are LaTeX's specials. doi, eprint and url are identifiers that styles print verbatim:
+# they are written only when they are well formed (no braces, backslashes or spaces), never escaped.
 _BIB_SPECIAL = {
     "\\": r"\textbackslash{}", "{": r"\textbraceleft{}", "}": r"\textbraceright{}", "%": r"\%", "&": r"\&",
     "$": r"\$", "#": r"\#", "_": r"\_", "^": r"\^{}", "~": r"\~{}",
@@ -186,58 +193,207 @@ _BIB_SPECIAL = {
 _BIB_RE = re.compile("|".join(re.escape(k) for k in _BIB_SPECIAL))
 
 
+def _escape(text: str) -> str:
+    return _BIB_RE.sub(lambda m: _BIB_SPECIAL[m.group()], text)
+
+
 def bib_escape(text: str) -> str:
-    return _BIB_RE.sub(lambda m: _BIB_SPECIAL[m.group()], " ".join(str(text).split()))
+    """Text that BibTeX and LaTeX show as itself: its specials escaped, whitespace (newlines too) as single spaces."""
+    return _escape(" ".join(str(text).split()))
+
+
+# A word of a title (letters and digits, hyphenated parts joined); the rest of the text is escaped around it.
+_WORD = re.compile(r"[^\W_]+(?:-[^\W_]+)*")
+
+
+def _keeps_case(word: str) -> bool:
+    """Whether a title word must keep its capitals when a style lower-cases the title: an acronym or a name with an
+    inner capital (BERT, ResNet, LLaMA, iPhone, GPT-4, T5, 3D), or a capital letter standing alone (Q-Learning, I)."""
+    for part in word.split("-"):
+        if any(c.isupper() for c in part[1:]):
+            return True
+        if part[:1].isupper() and (any(c.isdigit() for c in part) or (len(part) == 1 and part != "A")):
+            return True
+    return False
+
+
+def bib_title(text: str) -> str:
+    """A title for a BibTeX field: escaped, with the words that must keep their capitals in braces ("{BERT}")."""
+    text = " ".join(str(text).split())
+    out, at = [], 0
+    for m in _WORD.finditer(text):
+        out.append(_escape(text[at:m.start()]))
+        out.append(f"{{{m.group()}}}" if _keeps_case(m.group()) else m.group())
+        at = m.end()
+    out.append(_escape(text[at:]))
+    return "".join(out)
+
+
+_PARTICLES = {"van", "von", "der", "den", "de", "del", "della", "di", "da", "dos", "du", "la", "le", "ter", "ten",
+              "bin", "ibn", "al", "el"}
+_SUFFIXES = {"jr", "jr.", "sr", "sr.", "ii", "iii", "iv", "v"}
+_INITIAL = re.compile(r"^[^\W\d_](?:\.|\.?-[^\W\d_]\.?)?$|^(?:[^\W\d_]\.){2,}$")  # "J.", "J", "J.-P.", "J.R."
+
+
+def _split_name(name: str) -> tuple[str, str] | None:
+    """(surname, given names) of a "Given Surname" name when that reading is certain: two words ("Kaiming He"), or
+    given names and initials before one surname ("John R. Smith", "J. R. R. Tolkien"). None when the surname could
+    be more than the last word ("Jose Javier Gonzalez Ortiz", "Ludwig van Beethoven", "Martin Luther King Jr.")."""
+    words = name.split()
+    if "," in name or len(words) < 2:
+        return None
+    if any(w.lower() in _PARTICLES or w.lower() in _SUFFIXES or not w[:1].isalpha() or not w[:1].isupper()
+           for w in words):
+        return None
+    if len(words) > 2 and not all(_INITIAL.match(w) for w in words[1:-1]):
+        return None
+    return words[-1], " ".join(words[:-1])
+
+
+def bib_author(name: str) -> str:
+    """One author for the `author` field: "Surname, Given" when certain, else as written (BibTeX then reads the
+    last word as the surname). A name BibTeX would misread (one with " and ", too many commas, "others") is braced
+    whole so that it stays one person."""
+    name = " ".join(str(name).split())
+    split = _split_name(name)
+    text = bib_escape(f"{split[0]}, {split[1]}" if split else name)
+    if re.search(r"(^|\s)and(\s|$)", name, re.I) or name.count(",") > 2 or name.lower() == "others":
+        return f"{{{text}}}"
+    return text
+
+
+_TRANSLIT = str.maketrans({"ø": "o", "Ø": "o", "ß": "ss", "æ": "ae", "Æ": "ae", "œ": "oe", "Œ": "oe", "ł": "l",
+                           "Ł": "l", "đ": "d", "Đ": "d", "ð": "d", "Ð": "d", "þ": "th", "Þ": "th", "ı": "i"})
 
 
 def _ascii_word(text: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower())
+    text = unicodedata.normalize("NFKD", str(text).translate(_TRANSLIT))
+    return re.sub(r"[^a-z0-9]", "", text.encode("ascii", "ignore").decode().lower())
 
 
-_TITLE_SKIP = {"a", "an", "the", "on", "of", "for", "and", "to", "in", "towards", "toward", "with", "is", "are"}
+_TITLE_SKIP = {"a", "an", "the", "on", "of", "for", "and", "or", "to", "in", "into", "at", "by", "from", "as", "via",
+               "towards", "toward", "with", "is", "are", "be", "do", "does", "can", "how", "what", "why", "when",
+               "which", "where", "who", "we", "our", "your"}
+
+
+def _surname(name: str) -> str:
+    """The surname BibTeX would read: before the comma of "Surname, Given", else the last word that is no suffix."""
+    name = " ".join(str(name).split())
+    if "," in name:
+        return name.split(",")[0]
+    words = name.split()
+    while len(words) > 1 and words[-1].lower() in _SUFFIXES:
+        words.pop()
+    return words[-1] if words else ""
+
+
+def _year(p: dict[str, Any]) -> str:
+    year = str(p.get("year") or (p.get("date") or "")[:4] or "").strip()
+    return year if re.fullmatch(r"\d{4}", year) else ""
 
 
 def bibtex_key(p: dict[str, Any]) -> str:
-    """lastname + year + first title word, ASCII ("ortiz2023magnitude")."""
-    authors = [a for a in p.get("authors") or [] if a.strip()]
-    last = _ascii_word(authors[0].split(",")[0].split()[-1] if "," in authors[0] else authors[0].split()[-1]) \
-        if authors else ""
-    words = (_ascii_word(t) for t in str(p.get("title", "")).split())
+    """First author's surname + year + first significant title word, lowercase ASCII ("ortiz2023magnitude")."""
+    authors = [a for a in p.get("authors") or [] if str(a).strip()]
+    last = _ascii_word(_surname(authors[0])) if authors else ""
+    words = (_ascii_word(t) for t in str(p.get("title") or "").split())
     word = next((w for w in words if w and w not in _TITLE_SKIP), "")
-    year = str(p.get("year") or (p.get("date") or "")[:4] or "")
-    return (last + year + word) or "paper"
+    return (last + _year(p) + word) or "paper"
+
+
+def _suffix(i: int) -> str:
+    """The i-th duplicate's letters: 1 -> "b", 2 -> "c", ..., 25 -> "z", 26 -> "ba", ... (the first keeps the key,
+    its "a" unwritten, as Google Scholar and BibDesk do)."""
+    out = ""
+    while i:
+        i, r = divmod(i, 26)
+        out = chr(ord("a") + r) + out
+    return out
+
+
+_DOI = re.compile(r"^10\.\d{4,9}/[^\s{}\\\"]+$")
+# An arXiv category: an archive of arXiv's taxonomy, then its subject class ("cs.LG", "hep-th", "physics.comp-ph").
+_ARXIV_ARCHIVES = {"astro-ph", "cond-mat", "cs", "econ", "eess", "gr-qc", "hep-ex", "hep-lat", "hep-ph", "hep-th",
+                   "math", "math-ph", "nlin", "nucl-ex", "nucl-th", "physics", "q-bio", "q-fin", "quant-ph", "stat"}
+_CATEGORY = re.compile(r"^([a-z]+(?:-[a-z]+)?)(?:\.[A-Za-z]+(?:-[a-z]+)?)?$")
+
+
+def _arxiv_id(p: dict[str, Any]) -> str | None:
+    """The paper's arXiv identifier without its version ("2511.01234", "hep-th/9901001"), if it has a valid one."""
+    raw = p.get("arxiv_id") or (str(p.get("paper_id") or "").removeprefix("arxiv:")
+                                if str(p.get("paper_id") or "").startswith("arxiv:") else None)
+    return parse_arxiv_id(str(raw))[0] if raw else None
+
+
+def _primary_class(p: dict[str, Any]) -> str | None:
+    for c in p.get("categories") or []:
+        m = _CATEGORY.match(str(c).strip())
+        if m and m.group(1) in _ARXIV_ARCHIVES:
+            return m.group()
+    return None
+
+
+def bibtex_fields(p: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    """(entry type, fields) of one paper: a Citation, a Source or a Paper as a dict."""
+    fields: dict[str, str] = {}
+    if str(p.get("title") or "").strip():
+        fields["title"] = bib_title(p["title"])
+    names = [bib_author(a) for a in p.get("authors") or [] if str(a).strip()]
+    if names:
+        fields["author"] = " and ".join(names)
+    journal = next((str(p[k]) for k in ("journal", "venue") if str(p.get(k) or "").strip()), "")
+    if journal:
+        fields["journal"] = bib_escape(journal)
+    if _year(p):
+        fields["year"] = _year(p)
+    doi = str(p.get("doi") or "").strip()
+    if _DOI.match(doi):
+        fields["doi"] = doi
+    aid = _arxiv_id(p)
+    if aid:
+        fields["eprint"] = aid
+        fields["archivePrefix"] = "arXiv"
+        primary = _primary_class(p)
+        if primary:
+            fields["primaryClass"] = primary
+    url = http_url(p.get("url"))
+    if url and doi and re.sub(r"^https?://(dx\.)?doi\.org/", "", url, flags=re.I).lower() == doi.lower():
+        url = None  # the doi field says it: no DOI link in url
+    if not url and aid:
+        url = f"https://arxiv.org/abs/{aid}"
+    if url:
+        fields["url"] = url
+    return ("article" if journal else "misc"), fields
+
+
+_FIELD_ORDER = ["title", "author", "journal", "year", "doi", "eprint", "archivePrefix", "primaryClass", "url"]
+
+
+def bibtex_entries(papers: Iterable[dict[str, Any]]) -> str:
+    """A BibTeX file of `papers`, in their order, with keys unique within it (duplicates get b, c, ...)."""
+    from bibtexparser.bibdatabase import BibDatabase
+    from bibtexparser.bwriter import BibTexWriter, SortingStrategy
+
+    db = BibDatabase()
+    used: set[str] = set()
+    for p in papers:
+        key = base = bibtex_key(p)
+        n = 0
+        while key in used:
+            n += 1
+            key = base + _suffix(n)
+        used.add(key)
+        kind, fields = bibtex_fields(p)
+        db.entries.append({"ENTRYTYPE": kind, "ID": key, **fields})
+    writer = BibTexWriter()
+    writer.indent = "  "
+    writer.order_entries_by = None  # the conversation's order
+    writer.display_order = _FIELD_ORDER
+    writer.display_order_sorting = SortingStrategy.PRESERVE
+    return writer.write(db)
 
 
 def bibtex(answers: Sequence[Any]) -> str:
-    """One entry per paper cited in the conversation (@misc with eprint for arXiv papers, @article with a DOI
-    otherwise), in the order of the conversation's reference numbers."""
+    """One entry per paper cited in the conversation, in the order of the conversation's reference numbers."""
     papers, _ = cited_papers(answers)
-    entries, used = [], set()
-    for p in papers:
-        key = base = bibtex_key(p)
-        suffix = ord("a")
-        while key in used:
-            key, suffix = base + chr(suffix), suffix + 1
-        used.add(key)
-        fields = [("title", bib_escape(p["title"]))]
-        if p.get("authors"):
-            # a name that itself contains " and " is braced, or BibTeX would read two people
-            names = [bib_escape(a) for a in p["authors"] if a.strip()]
-            fields.append(("author", " and ".join(f"{{{n}}}" if re.search(r"\sand\s", n, re.I) else n for n in names)))
-        year = p.get("year") or (p.get("date") or "")[:4]
-        if year:
-            fields.append(("year", str(year)))
-        kind = "misc"
-        if p.get("arxiv_id"):
-            fields += [("eprint", bib_escape(p["arxiv_id"])), ("archivePrefix", "arXiv")]
-        elif p.get("doi"):
-            kind = "article"
-        doi = str(p.get("doi") or "")
-        if doi and re.fullmatch(r"10\.[^\s{}\\]+", doi):
-            fields.append(("doi", doi))
-        links = paper_links(p)
-        if links:
-            fields.append(("url", links[0][1] if not p.get("url") else (http_url(p["url"]) or links[0][1])))
-        body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields)
-        entries.append(f"@{kind}{{{key},\n{body}\n}}")
-    return "\n\n".join(entries) + ("\n" if entries else "")
+    return bibtex_entries(papers)

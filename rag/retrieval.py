@@ -199,6 +199,7 @@ def source_of(passage: "Passage", score: float) -> Source:
         links=list(p.links),
         arxiv_id=p.arxiv_id,
         doi=p.doi,
+        categories=list(p.categories),
         abstract=p.abstract,
         name=display_name(p.title, p.abstract),
     )
