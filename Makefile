@@ -28,7 +28,7 @@ DONE = echo "      done in $$((SECONDS-t)) s"
 
 $(VENV)/.base: pyproject.toml
 	@echo "Setting up $(VENV): the first time, about 2.6 GB of packages (torch's CPU build from this machine's disk,"
-	@echo "then PaperRAG and ~120 dependencies), a few minutes; later runs skip this."
+	@echo "then PaperRAG and ~100 more packages), a few minutes; later runs skip this."
 	@$(call PHASE,1/3,creating $(VENV)); $(PYTHON) -m venv $(VENV); $(DONE)
 	@$(call PHASE,2/3,installing torch 2.13.0 (CPU build)); $(PIP) install torch==2.13.0 2>&1 | $(PIP_PROGRESS); $(DONE)
 	@$(call PHASE,3/3,installing PaperRAG and its dependencies); $(PIP) install -e . 2>&1 | $(PIP_PROGRESS); $(DONE)
