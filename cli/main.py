@@ -265,7 +265,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
         settings.ui.host = args.host
     if args.port:
         settings.ui.port = args.port
-    serve(settings, ingest_if_empty=not args.no_ingest, open_browser=args.open)
+    serve(settings, ingest_if_empty=not args.no_ingest, open_browser=args.open, mcp=args.mcp)
+    return 0
+
+
+def cmd_mcp(args: argparse.Namespace) -> int:
+    from rag.integrations.mcp import run_stdio
+
+    run_stdio(_settings(args))
     return 0
 
 
@@ -402,7 +409,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=_port, help="port, 1 to 65535 (default: ui.port, 7860)")
     p.add_argument("--open", action="store_true", help="open a browser tab")
     p.add_argument("--no-ingest", action="store_true", help="do not ingest the bundled corpus into an empty index")
+    p.add_argument("--mcp", action="store_true",
+                   help="also serve the MCP tools ask and search at http://HOST:PORT/mcp (streamable HTTP), for agents")
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser(
+        "mcp",
+        parents=[common],
+        help="serve the MCP tools ask and search over stdio, for agents (Claude Desktop, Cursor, ...)",
+        description="Speak MCP over stdin/stdout: the tools `ask` (the cited answer, structured) and `search` (the "
+        "papers and their evidence), with the filters of `paperrag ask`. An agent's config launches it as "
+        "command `paperrag`, args [\"mcp\"]. For MCP over HTTP beside the chat UI, use `paperrag serve --mcp`.",
+    )
+    p.set_defaults(func=cmd_mcp)
 
     p = sub.add_parser(
         "eval",

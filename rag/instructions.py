@@ -54,3 +54,11 @@ def addresses_a_model(sentence: str) -> bool:
     low = text.lower()
     return bool(text) and any((not words or any(w in low for w in words)) and rule.search(text)
                               for words, rule in _RULES)
+
+
+def readable_abstract(abstract: str) -> str:
+    """The abstract without the sentences that address a model: what another tool (a llama-index pipeline, an MCP
+    agent) may show a model."""
+    from rag.text import split_sentences
+
+    return " ".join(s for s in split_sentences(abstract) if not addresses_a_model(s))

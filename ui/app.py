@@ -495,9 +495,10 @@ def _loading_line(embedder: Any) -> str:
     return "Loading the embedding model …"
 
 
-def serve(settings: Any, *, ingest_if_empty: bool = True, open_browser: bool = False) -> None:
+def serve(settings: Any, *, ingest_if_empty: bool = True, open_browser: bool = False, mcp: bool = False) -> None:
     """Ingest the bundled corpus when the index is empty, warm the engine, and serve until interrupted. Each
-    phase says what it is doing; a port in use is one line naming the port and how to choose another."""
+    phase says what it is doing; a port in use is one line naming the port and how to choose another. `mcp`: also
+    serve the MCP tools at /mcp (rag/integrations/mcp.py)."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     # Uploads go to a folder of this server's own (mode 0700), not the /tmp/gradio every Gradio app on the machine
     # shares by default, where one app's users could fetch another's files.
@@ -526,6 +527,10 @@ def serve(settings: Any, *, ingest_if_empty: bool = True, open_browser: bool = F
     engine.warm_up()
     say("Building the chat page (and checking which answer writers can run) …")
     app = create_app(engine)
+    if mcp:
+        from rag.integrations.mcp import gradio_lifespan
+
+        options["app_kwargs"] = {"lifespan": gradio_lifespan(engine, settings)}
     if open_browser and not _browser_here():
         say(f"--open: no web browser found on this machine; open http://{host}:{port}/ in one yourself.")
         open_browser = False
@@ -534,5 +539,7 @@ def serve(settings: Any, *, ingest_if_empty: bool = True, open_browser: bool = F
         app.launch(inbrowser=open_browser, prevent_thread_lock=True, quiet=True, **options)
     except OSError:
         raise UsageError(port_message(host, port)) from None
+    if mcp:
+        say(f"MCP tools (ask, search) at http://{host}:{port}/mcp")
     say(f"PaperRAG is serving on http://{host}:{port}/ (Ctrl-C stops it)")
     app.block_thread()

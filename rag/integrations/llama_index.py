@@ -33,8 +33,7 @@ from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 from rag.answer import Answer, Source
 from rag.engine import Engine
 from rag.filters import Filters
-from rag.instructions import addresses_a_model
-from rag.text import split_sentences
+from rag.instructions import readable_abstract
 
 # Metadata a downstream LLM prompt shows beside the abstract; the rest (scores, ids, evidence) is for code.
 _LLM_KEYS = ("title", "authors", "year", "url")
@@ -46,11 +45,6 @@ def _engine(engine: Engine | None, settings: Any) -> Engine:
     from rag import get_engine
 
     return get_engine(settings)
-
-
-def readable_abstract(abstract: str) -> str:
-    """The abstract without the sentences that address a model (the ones retrieval withholds as evidence)."""
-    return " ".join(s for s in split_sentences(abstract) if not addresses_a_model(s))
 
 
 def paper_node(source: Source, *, score: float | None = None, citation: int | None = None,
