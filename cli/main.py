@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -97,6 +98,67 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
     stats = Library(_settings(args)).stats()
     print(json.dumps(stats, indent=2) if args.json else _format_stats(stats))
+    return 0
+
+
+# ----- sources / remove ---------------------------------------------------------------------------------------
+def _shown(text: str) -> str:
+    """A name from a file as a terminal shows it safely: control characters escaped, nothing else changed."""
+    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text)
+
+
+def _format_sources(sources: list) -> str:
+    when = lambda ts: time.strftime("%Y-%m-%d %H:%M", time.localtime(ts)) if ts else "-"  # noqa: E731
+    rows = [("SOURCE", "KIND", "PAPERS", "FIRST INGESTED", "LAST INGESTED")] + [
+        (_shown(s.name), s.kind, str(s.papers), when(s.first), when(s.last)) for s in sources
+    ]
+    width = [max(len(r[i]) for r in rows) for i in range(5)]
+    return "\n".join(
+        f"{r[0]:<{width[0]}}  {r[1]:<{width[1]}}  {r[2]:>{width[2]}}  {r[3]:<{width[3]}}  {r[4]}" for r in rows
+    )
+
+
+def cmd_sources(args: argparse.Namespace) -> int:
+    from rag.library import Library
+
+    sources = Library(_settings(args)).sources()
+    if args.json:
+        print(json.dumps([s.to_dict() for s in sources], indent=2, ensure_ascii=False))
+    elif not sources:
+        print("no sources: the index is empty (add papers with `paperrag ingest PATH`)", file=sys.stderr)
+    else:
+        print(_format_sources(sources))
+    return 0
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    from rag.library import Library, unknown_papers, unknown_source
+
+    library = Library(_settings(args))
+    if args.source is not None:
+        source = library.source(args.source)
+        if source is None:
+            raise unknown_source(args.source, library.location)
+        what = (f"source '{_shown(source.name)}' ({source.kind}, {source.papers} paper"
+                f"{'s' if source.papers != 1 else ''}; those another source also holds stay)")
+    else:
+        ids = list(dict.fromkeys(args.ids))
+        found = library.get_papers(ids)
+        missing = [i for i in ids if i not in found]
+        if missing:
+            raise unknown_papers(missing, library.location)
+        titles = "; ".join(_shown(found[i].paper.title[:70]) for i in ids[:3]) + (" ..." if len(ids) > 3 else "")
+        what = f"{len(ids)} paper{'s' if len(ids) != 1 else ''} ({titles})"
+    if not args.yes and sys.stdin.isatty():
+        try:
+            answer = input(f"Remove {what} from the index? [y/N] ")
+        except EOFError:
+            answer = ""
+        if answer.strip().lower() not in ("y", "yes"):
+            print("nothing removed", file=sys.stderr)
+            return 1
+    removal = library.remove_source(args.source) if args.source is not None else library.remove(ids)
+    print(json.dumps(removal.to_dict(), indent=2) if args.json else removal.summary())
     return 0
 
 
@@ -450,6 +512,37 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("stats", parents=[common], help="what is in the index")
     p.add_argument("--json", action="store_true", help="print as JSON")
     p.set_defaults(func=cmd_stats)
+
+    p = sub.add_parser(
+        "sources",
+        parents=[common],
+        help="list the files and uploads the index holds papers from",
+        description="List every source of the index: each file ingested (by its name; a file of the same name "
+        "ingested again is the same source), each file uploaded in the browser, and the bundled corpus, with how "
+        "many papers it holds and when it was first and last ingested. A paper that several sources hold counts "
+        "in each. Remove one with `paperrag remove --source NAME`.",
+    )
+    p.add_argument("--json", action="store_true",
+                   help="print as JSON: name, kind, papers, first_ingested, last_ingested, path")
+    p.set_defaults(func=cmd_sources)
+
+    p = sub.add_parser(
+        "remove",
+        parents=[common],
+        help="remove a source's papers, or papers by id, from the index",
+        description="Remove papers from the index: those of one source (as `paperrag sources` names it), or papers "
+        "by id. A paper that another source also holds stays (only the removed source's name comes off it); "
+        "papers removed by id go whichever sources hold them. Every process using the index sees the removal "
+        "on its next question. Asks before removing when run in a terminal, unless --yes.",
+        epilog="Examples: paperrag remove --source my_listing.jsonl; paperrag remove --id arxiv:2508.21258 "
+        "doi:10.1109/cvpr.2016.90 --yes (a paper's id is the paper_id of `paperrag ask --json`).",
+    )
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--source", metavar="NAME", help="the source to remove (see `paperrag sources`)")
+    which.add_argument("--id", nargs="+", dest="ids", metavar="ID", help="ids of the papers to remove")
+    p.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+    p.add_argument("--json", action="store_true", help="print what was removed as JSON")
+    p.set_defaults(func=cmd_remove)
     return parser
 
 

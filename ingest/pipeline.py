@@ -5,6 +5,11 @@ can refuse bad input before anything is written and the progress bar knows its t
 writes in batches of whole papers, with one progress bar that moves as the encoder works: a run killed at any
 moment leaves only complete papers, and the next run completes the rest without duplicates because records are
 keyed by `paper_id` and each paper carries a content hash.
+
+Every file read is recorded as a source of the library (rag/library/sources.py), by its name: each paper names
+the sources it was read from (a paper already stored gains the new source's name without being encoded again),
+and `paperrag sources` / `paperrag remove --source` see them. `kind` says what the files are: files from the shell,
+an upload from the browser, the bundled corpus (ingest.default_paths, recognised by path).
 """
 
 from __future__ import annotations
@@ -22,7 +27,8 @@ from ingest.vectorize import vectorize
 from rag.embeddings import Embedder
 from rag.errors import PaperRAGError, SourceError, UsageError
 from rag.instructions import addresses_a_model
-from rag.library import Library, StoredPaper
+from rag.library import Library, Origin, StoredPaper
+from rag.library.sources import is_default, source_name
 from rag.settings import IngestSettings, Settings
 from rag.types import Paper
 
@@ -44,6 +50,7 @@ class IngestReport:
     withheld: list[str] = field(default_factory=list)  # "path:line: sentence" of sentences addressed to a model
     added_ids: list[str] = field(default_factory=list)  # papers this run added to the library
     updated_ids: list[str] = field(default_factory=list)  # papers it changed (current ids; may differ from before)
+    sources: list[str] = field(default_factory=list)  # the names of the sources this run read (`paperrag sources`)
     papers_in_store: int = 0
     seconds: float = 0.0
     cancelled: bool = False  # stopped between batches: what was written is complete, the rest was not read
@@ -85,6 +92,7 @@ class IngestReport:
             "withheld_sentences": self.withheld,
             "added_ids": self.added_ids,
             "updated_ids": self.updated_ids,
+            "sources": self.sources,
             "papers_in_store": self.papers_in_store,
             "seconds": round(self.seconds, 3),
             "cancelled": self.cancelled,
@@ -191,10 +199,13 @@ class Ingestor:
         listing_year: int | None = None,
         max_papers: int | None = None,
         should_stop: Callable[[], bool] | None = None,
+        kind: str = "file",
     ) -> IngestReport:
         """Ingest `paths` (or ingest.default_paths). `max_papers` refuses input holding more valid records, found
         while validating, before anything is written (an upload's bound: ui.max_upload_papers); `should_stop` is
-        asked between batches, and a run it stops keeps the papers written so far (`report.cancelled`)."""
+        asked between batches, and a run it stops keeps the papers written so far (`report.cancelled`). Each file
+        is recorded as a source of kind `kind` ("file", or "upload" from the browser; files of the bundled corpus
+        are "bundled" whatever it says)."""
         started = time.perf_counter()
         paths = list(paths or [])
         if not paths:
@@ -205,12 +216,15 @@ class Ingestor:
         self._written: set[str] = set()  # paper ids written by this run (to tell merges from updates)
         year = listing_year or self.settings.ingest.listing_year
         report = IngestReport(files=[str(f) for f in files])
+        self._origins = self._origins_of(files, kind)
 
         n_valid = 0
         limits = self.settings.ingest
+        read_from: set[str] = set()  # the sources with at least one valid record
         for item in iter_valid(files, fmt, year, limits):  # pass 1: validate everything, write nothing
             if isinstance(item, Paper):
                 n_valid += 1
+                read_from.add(source_name(item.source))
                 if max_papers is not None and n_valid > max_papers:
                     raise UsageError(
                         f"this input holds more than {max_papers:,} papers, the most one upload may add "
@@ -230,9 +244,13 @@ class Ingestor:
                 "fix the input or drop --strict to skip bad records."
             )
 
+        self._origins = {name: o for name, o in self._origins.items() if name in read_from}
+        report.sources = sorted(self._origins)
         self.library.open_for_writing(self.embedder, rebuild=rebuild)
         try:
             self._write_all(files, fmt, year, n_valid, report, progress, should_stop)
+            if not (rebuild and report.cancelled):
+                self.library.settle_sources(self._origins)
         except BaseException:
             self.library.abort_rebuild()  # a failed rebuild leaves the index in use as it was
             raise
@@ -245,6 +263,15 @@ class Ingestor:
         report.papers_in_store = self.library.count()
         report.seconds = time.perf_counter() - started
         return report
+
+    def _origins_of(self, files: list[Path], kind: str) -> dict[str, Origin]:
+        """Each file's source: its name, its kind, and (not for uploads: their path is a temporary copy) its path."""
+        defaults = list(self.settings.ingest.default_paths)
+        origins: dict[str, Origin] = {}
+        for f in files:
+            k = "bundled" if is_default(f, defaults) else kind
+            origins[source_name(str(f))] = Origin(k, None if k == "upload" else str(f.resolve()))
+        return origins
 
     def _write_all(self, files: list[Path], fmt: str | None, year: int | None, n_valid: int, report: IngestReport,
                    progress: bool, should_stop: Callable[[], bool] | None) -> None:
@@ -278,22 +305,24 @@ class Ingestor:
 
     def _write_batch(self, batch: list[Paper], report: IngestReport, bar) -> None:
         start = bar.n
-        candidates: list[Paper] = []
+        candidates: list[tuple[Paper, list[str]]] = []  # each paper, and the sources it was read from
         for group in group_duplicates(batch):
             cand = batch[group[0]]
             for i in group[1:]:
                 cand = combine(batch[i], cand)
             report.merged += len(group) - 1
-            candidates.append(cand)
+            candidates.append((cand, sorted({source_name(batch[i].source) for i in group})))
 
         by_key: dict[str, StoredPaper] = {}
-        for sp in self.library.find(candidates):
+        for sp in self.library.find([c for c, _ in candidates]):
             for k in keys(sp.paper):
                 by_key.setdefault(k, sp)
 
         remove: list[str] = []
         to_write: list[Paper] = []
-        for cand in candidates:
+        sources: dict[str, list[str]] = {}  # paper id -> the sources it is read from (and was, under another id)
+        tag: dict[str, list[str]] = {}  # unchanged papers read from a source they did not name yet
+        for cand, names in candidates:
             match = next((by_key[k] for k in keys(cand) if k in by_key), None)
             if match is None:
                 report.new += 1
@@ -307,7 +336,10 @@ class Ingestor:
                         report.merged += 1
                     else:
                         report.unchanged += 1
+                    if not set(names) <= set(match.sources):
+                        tag[match.paper_id] = sorted({*tag.get(match.paper_id, []), *names})
                     continue
+                names = [*match.sources, *names]  # a paper that changes id keeps the sources it had
                 if earlier_this_run:
                     report.merged += 1
                     if match.paper_id in report.added_ids and match.paper_id != paper.paper_id:
@@ -319,7 +351,9 @@ class Ingestor:
                     remove.append(match.paper_id)
             self._written.add(paper.paper_id)
             to_write.append(paper)
+            sources[paper.paper_id] = list(dict.fromkeys([*sources.get(paper.paper_id, []), *names]))
 
+        vectorized = []
         if to_write:
             vectorized = vectorize(to_write, self.embedder, progress=lambda n: bar.update(n * len(batch) / len(to_write)))
             report.texts_encoded += sum(1 + len(v.spans) for v in vectorized)
@@ -328,7 +362,10 @@ class Ingestor:
                 f"{v.paper.source}: {v.paper.abstract[a:b]}"
                 for v in vectorized for a, b in v.spans if addresses_a_model(v.paper.abstract[a:b])
             ]
-            self.library.write(vectorized, remove=remove)
+            for v in vectorized:
+                v.sources = sources[v.paper.paper_id]
+        if to_write or tag:
+            self.library.write(vectorized, remove=remove, tag=tag, origins=self._origins)
         bar.n = start + len(batch)
         bar.refresh()
 

@@ -44,11 +44,13 @@ def create_app(engine: Any) -> Any:
 
     from ingest.readers import SUPPORTED_EXTENSIONS
     from rag.generators.availability import available_backends
+    from rag.library import UnknownInIndex
     from ui.uploads import check_uploads, ingest_files
 
     settings = engine.settings
     store_stats = engine.library.stats()
     papers = engine.library.recent(limit=50) if store_stats["papers"] else []
+    sources = [s.to_dict() for s in engine.library.sources()] if store_stats["papers"] else []
     writers = available_backends(settings)
     writer = settings.generator.backend if settings.generator.backend in writers else "extractive"
     upload_dirs = [str(Path(gr.utils.get_upload_folder()).resolve()), gr.utils.get_upload_folder()]
@@ -234,9 +236,22 @@ def create_app(engine: Any) -> Any:
 
     upload_runs = session.Stops()  # Cancel, or the page going away, marks the session's running upload
 
+    def source_views(pick: Any = "") -> tuple[Any, Any]:
+        """The sources table and the dropdown that picks one to remove, read from the store (every process's
+        ingests and uploads, not only this page's), with `pick` selected (None: nothing; "": what is)."""
+        try:
+            sources = [s.to_dict() for s in engine.library.sources()]
+        except PaperRAGError as e:
+            warn(str(e))
+            return gr.skip(), gr.skip()
+        choices = render.source_choices(sources)
+        if pick == "":  # a page loading: a pick made meanwhile stays
+            return render.sources_table_html(sources), gr.update(choices=choices)
+        value = pick if pick in {name for _, name in choices} else None
+        return render.sources_table_html(sources), gr.update(choices=choices, value=value)
+
     @takes_request
-    def upload(files, uploads, text, request: gr.Request, progress=gr.Progress(track_tqdm=True)):
-        uploads = list(uploads or [])
+    def upload(files, text, request: gr.Request, progress=gr.Progress(track_tqdm=True)):
         skip = (gr.skip(),) * 7
         who = request.session_hash or ""
         run = upload_runs.start(who)
@@ -254,15 +269,10 @@ def create_app(engine: Any) -> Any:
             inform(f"Upload cancelled: {len(result.added_ids)} papers written before the cancel were kept.")
         if result.problems:
             warn("Some files could not be read: " + "; ".join(render.upload_problem(p) for p in result.problems))
-        if result.added_ids:
-            when = datetime.now().strftime("%H:%M")
-            label = render.upload_label([p.name for p in paths], len(result.added_ids), when)
-            uploads.append({"label": label, "paper_ids": result.added_ids})
         summary = render.ingest_summary_markdown(result.report, result.problems, upload_dirs)
         stats_md, overview, table, page = collection_views(text)
-        choices = [u["label"] for u in uploads]
-        return (summary, stats_md, overview, table, page, uploads,
-                gr.update(choices=choices, value=choices[-1] if choices else None))
+        sources_table, pick = source_views(result.sources[0] if result.sources else None)
+        return summary, stats_md, overview, table, page, sources_table, pick
 
     @takes_request
     def cancel_upload(request: gr.Request):
@@ -274,25 +284,44 @@ def create_app(engine: Any) -> Any:
         upload_runs.mark(request.session_hash or "", "cancel")
         stops.mark(request.session_hash or "", "stop")
 
-    def remove_upload(label, uploads, text):
-        uploads = list(uploads or [])
-        entry = next((u for u in uploads if u["label"] == label), None)
-        if entry is None:
-            warn("Choose an upload of this session to remove its papers.")
-            return (gr.skip(),) * 6 + ("",)  # an earlier "Removed ..." would read as this click's result
+    def ask_removal(name):
+        """The first click on Remove: say what will go, and show the button that confirms it."""
+        hidden = gr.update(visible=False)
+        if not name:
+            warn("Choose a source from the list first.")
+            return hidden, "", ""
         try:
-            engine.library.remove(entry["paper_ids"])
+            source = engine.library.source(name)
         except PaperRAGError as e:
             warn(str(e))
-            return (gr.skip(),) * 6 + ("",)
-        uploads.remove(entry)
-        n = len(entry["paper_ids"])
-        inform(f"Removed the {n} paper{'s' if n != 1 else ''} that upload added.")
+            return hidden, "", ""
+        if source is None:
+            warn(f"There is no source named {name} in the collection (any more): reload the page for the list.")
+            return hidden, "", ""
+        return gr.update(visible=True), render.removal_question(source.to_dict()), ""
+
+    def remove_source(name, text):
+        """The confirmed removal: the source's papers leave the collection (those another source holds stay)."""
+        skip = (gr.skip(),) * 6 + ("",)  # an earlier "Removed ..." would read as this click's result
+        if not name:
+            warn("Choose a source from the list first.")
+            return skip
+        try:
+            removal = engine.library.remove_source(name)
+        except UnknownInIndex:  # another page or process removed it meanwhile
+            warn(f"There is no source named {name} in the collection (any more).")
+            return (gr.skip(),) * 4 + source_views(None) + ("",)
+        except PaperRAGError as e:
+            warn(str(e))
+            return skip
+        said = removal.summary()
+        inform(said[0].upper() + said[1:] + ".")
         stats_md, overview, table, page = collection_views(text)
-        choices = [u["label"] for u in uploads]
-        return (stats_md, overview, table, page, uploads,
-                gr.update(choices=choices, value=choices[-1] if choices else None),
-                f"Removed {n} paper{'s' if n != 1 else ''}.")
+        sources_table, pick = source_views(None)
+        return stats_md, overview, table, page, sources_table, pick, render.removal_markdown(removal.to_dict())
+
+    def hide_confirmation():
+        return gr.update(visible=False)
 
     # ----- layout ------------------------------------------------------------------------------------------
     with gr.Blocks(title="PaperRAG") as app:
@@ -300,7 +329,6 @@ def create_app(engine: Any) -> Any:
                     "every claim is cited. Click a marker like [1] to see its evidence.")
         stats_md = gr.Markdown(render.stats_markdown(store_stats), elem_id="stats")
         exchanges = gr.State([])
-        uploads = gr.State([])
         page = gr.State(0)
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=320):
@@ -359,9 +387,16 @@ def create_app(engine: Any) -> Any:
                 add = gr.Button("Add to collection", elem_id="add", scale=3)
                 cancel = gr.Button("Cancel upload", elem_id="cancel-upload", scale=1, size="sm")
             summary = gr.Markdown(elem_id="upload-summary")
+            gr.Markdown("#### Sources in the collection", elem_id="sources-head")
+            sources_html = gr.HTML(render.sources_table_html(sources), elem_id="sources")
             with gr.Row():
-                upload_pick = gr.Dropdown([], label="Uploaded in this session", elem_id="upload-pick", scale=3)
-                remove = gr.Button("Remove the papers it added", variant="stop", scale=1, elem_id="remove-upload")
+                source_pick = gr.Dropdown(render.source_choices(sources), value=None, label="Source to remove",
+                                          elem_id="source-pick", scale=3, allow_custom_value=True)
+                remove = gr.Button("Remove…", variant="stop", scale=1, elem_id="remove-source")
+            with gr.Row(visible=False, elem_id="confirm-removal") as confirm_row:
+                confirm_text = gr.Markdown(elem_id="confirm-text")
+                confirm = gr.Button("Yes, remove", variant="stop", scale=0, min_width=150, elem_id="confirm-remove")
+                keep = gr.Button("Keep it", scale=0, min_width=110, elem_id="keep-source")
             removed = gr.Markdown(elem_id="remove-status")
 
         # ----- events ------------------------------------------------------------------------------------
@@ -388,12 +423,19 @@ def create_app(engine: Any) -> Any:
         find_btn.click(search_collection, [find], [papers_html, page], api_name="browse")
         prev_btn.click(lambda t, p: turn_page(t, p, -1), [find, page], [papers_html, page], api_visibility="private")
         next_btn.click(lambda t, p: turn_page(t, p, 1), [find, page], [papers_html, page], api_visibility="private")
-        add.click(upload, [files, uploads, find],
-                  [summary, stats_md, overview, papers_html, page, uploads, upload_pick], api_name="upload")
+        add.click(upload, [files, find], [summary, stats_md, overview, papers_html, page, sources_html, source_pick],
+                  api_name="upload")
         cancel.click(cancel_upload, None, None, queue=False, api_name="cancel_upload")
         app.unload(page_closed)
-        remove.click(remove_upload, [upload_pick, uploads, find],
-                     [stats_md, overview, papers_html, page, uploads, upload_pick, removed], api_name="remove_upload")
+        # Removing a source takes two clicks: Remove… says what will go, "Yes, remove" removes it. A new pick (or
+        # an upload, or a removal, changing the list) takes the question away.
+        remove.click(ask_removal, [source_pick], [confirm_row, confirm_text, removed], api_visibility="private")
+        confirm.click(remove_source, [source_pick, find],
+                      [stats_md, overview, papers_html, page, sources_html, source_pick, removed],
+                      api_name="remove_source").then(hide_confirmation, None, [confirm_row], api_visibility="private")
+        keep.click(hide_confirmation, None, [confirm_row], api_visibility="private", queue=False)
+        source_pick.change(hide_confirmation, None, [confirm_row], api_visibility="private", queue=False)
+        app.load(source_views, None, [sources_html, source_pick], api_visibility="private", show_progress="hidden")
         app.load(refresh_writers, [generator], [generator], api_visibility="private", show_progress="hidden")
         app.load(search_collection, [find], [papers_html, page], api_visibility="private", show_progress="hidden")
         # The header and overview count what the store holds now: on every page load, and every few seconds while

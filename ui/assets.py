@@ -80,6 +80,7 @@ button.copy-answer { font-size: .8em; padding: 1px 8px; margin-top: 6px; border-
                          vertical-align: top; overflow-wrap: anywhere; }
 .papers td.d { white-space: nowrap; }
 .papers td.s { overflow-wrap: normal; word-break: normal; min-width: 7em; }  /* file names stay whole */
+.papers td.n { text-align: right; font-variant-numeric: tabular-nums; }
 .papers .count { color: var(--pr-subdued); font-size: .85em; margin: 4px 0; }
 #cite-pop { position: fixed; left: 8px; right: 8px; bottom: 8px; max-height: 50vh; overflow-y: auto; z-index: 1000;
             background: var(--background-fill-primary); border: 1px solid var(--border-color-primary);

@@ -409,7 +409,63 @@ def ingest_summary_markdown(report: dict[str, Any], problems: Sequence[str] | No
     return "\n".join(lines)
 
 
-def upload_label(files: Sequence[str], added: int, when: str) -> str:
-    """The name an upload goes by in the "remove" list (plain text for a dropdown)."""
-    names = ", ".join(clip(f, 40) for f in files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else "")
-    return f"{names} — {added} paper{'s' if added != 1 else ''} added at {when}"
+def _ingested(iso: Any) -> str:
+    """An ingest time (ISO, from Source.to_dict) as "yyyy-mm-dd hh:mm", or "?" when not known."""
+    s = str(iso or "")
+    return s[:16].replace("T", " ") if re.match(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}", s) else "?"
+
+
+def _papers(n: Any) -> str:
+    return f"{int(n or 0)} paper{'s' if int(n or 0) != 1 else ''}"
+
+
+def source_label(source: dict[str, Any]) -> str:
+    """The name a source goes by in the "remove" list (plain text for a dropdown: Gradio shows it as text)."""
+    return (f"{clip(source.get('name'), 60)} — {source.get('kind')}, {_papers(source.get('papers'))}, "
+            f"added {_ingested(source.get('last_ingested'))}")
+
+
+def source_choices(sources: Sequence[dict[str, Any]]) -> list[tuple[str, str]]:
+    """(label, name) of every source, for the dropdown that picks one to remove."""
+    return [(source_label(s), str(s.get("name"))) for s in sources]
+
+
+def sources_table_html(sources: Sequence[dict[str, Any]]) -> str:
+    """Every source of the collection (Library.sources, as dicts): name, kind, papers, first and last added."""
+    if not sources:
+        return '<div class="papers empty">No sources yet: add a listing file above.</div>'
+    body = "".join(
+        f"<tr><td class=\"t\">{quote(s.get('name'))}</td><td>{quote(s.get('kind'))}</td>"
+        f"<td class=\"n\">{int(s.get('papers') or 0)}</td>"
+        f"<td class=\"d\">{quote(_ingested(s.get('first_ingested')))}</td>"
+        f"<td class=\"d\">{quote(_ingested(s.get('last_ingested')))}</td></tr>"
+        for s in sources
+    )
+    total = len(sources)
+    return (
+        f'<div class="papers sources"><p class="count">{total} source{"s" if total != 1 else ""}; a paper that '
+        "several sources hold counts in each, and stays until all of them are removed</p>"
+        "<table><thead><tr><th>Source</th><th>Kind</th><th>Papers</th><th>First added</th><th>Last added</th>"
+        f"</tr></thead><tbody>{body}</tbody></table></div>"
+    )
+
+
+def removal_question(source: dict[str, Any]) -> str:
+    """The confirmation asked before a source is removed (Markdown)."""
+    return (f"Remove **{quote(source.get('name'))}** ({quote(source.get('kind'))}, "
+            f"{_papers(source.get('papers'))}, last added {quote(_ingested(source.get('last_ingested')))})? Its papers "
+            "leave the collection, except those another source also holds.")
+
+
+def removal_markdown(removal: dict[str, Any]) -> str:
+    """What a removal did (Removal.to_dict), for the status line under the list."""
+    gone = _papers(len(removal.get("removed") or []))
+    if removal.get("source") is not None:
+        text = f"Removed {quote(removal['source'])}: {gone} left the collection"
+    else:
+        text = f"Removed {gone}"
+    kept = len(removal.get("kept") or [])
+    if kept:
+        them = "it" if kept == 1 else "them"
+        text += f"; {_papers(kept)} stay{'s' if kept == 1 else ''} (another source holds {them})"
+    return text + f" — {int(removal.get('papers_in_store') or 0)} papers in the collection."

@@ -1,7 +1,7 @@
-"""Papers added from the browser: which uploaded files are accepted, and which papers an upload added (so that
-they can be removed again: the ingest report's `added_ids`; papers it merely updated were there before and are
-never listed for removal). Uploaded files are deleted from Gradio's upload folder once ingested, so they do not
-pile up there.
+"""Papers added from the browser: which uploaded files are accepted, and ingesting them. Each uploaded file is
+recorded in the store as a source of kind "upload", by the name it was uploaded with (rag/library/sources.py), so
+every page and every process lists it, and removing it takes out the papers no other source holds. Uploaded files
+are deleted from Gradio's upload folder once ingested, so they do not pile up there.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ class UploadResult:
     report: dict[str, Any]
     added_ids: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # files that could not be read, one line each
+    sources: list[str] = field(default_factory=list)  # the names the uploaded files are recorded under
 
 
 def check_uploads(
@@ -43,16 +44,17 @@ def check_uploads(
 
 def ingest_files(engine: Any, paths: Sequence[Path], *, max_papers: int | None = None,
                  should_stop: Callable[[], bool] | None = None) -> UploadResult:
-    """Ingest `paths` (checked by `check_uploads`) into the engine's library, then delete them; the report, the
-    ids of the papers this upload added, and the files that could not be read. More than `max_papers` papers are
-    refused before anything is written; `should_stop` ends the upload between two batches."""
+    """Ingest `paths` (checked by `check_uploads`) into the engine's library as uploads, then delete them; the
+    report, the ids of the papers this upload added, the files that could not be read, and the sources recorded.
+    More than `max_papers` papers are refused before anything is written; `should_stop` ends the upload between
+    two batches."""
     from ingest.pipeline import Ingestor
 
     try:
         report = Ingestor(engine.settings, embedder=engine.embedder, library=engine.library).run(
-            list(paths), progress=True, max_papers=max_papers, should_stop=should_stop)
+            list(paths), progress=True, max_papers=max_papers, should_stop=should_stop, kind="upload")
     finally:
         for path in paths:
             Path(path).unlink(missing_ok=True)
     problems = [f"{Path(e.path).name}{':' + str(e.line) if e.line else ''}: {e.reason}" for e in report.file_errors]
-    return UploadResult(report.to_dict(), sorted(report.added_ids), problems)
+    return UploadResult(report.to_dict(), sorted(report.added_ids), problems, list(report.sources))

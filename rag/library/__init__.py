@@ -5,6 +5,9 @@ What lives where (see rag/library/chroma.py):
   - Chroma is the single source of truth: paper vectors, abstracts and metadata; sentence spans and vectors; the
     change log. A process holds nothing proportional to the collection beyond what Chroma itself loads (the
     HNSW index of the paper vectors, about 1.5 KB per paper).
+  - Sources (rag/library/sources.py): each paper's record names the files or uploads holding it, and a small
+    record per source says its kind, how many papers it holds and when it was ingested. Writes keep them in step;
+    removing a source removes the papers no other source holds.
   - The lexical index (tantivy, rag/library/lexical.py) is derived from Chroma and kept on local disk under
     `store.cache_dir`. Every write updates it at once; other processes and other clients of a shared Chroma
     server bring theirs up to date from the change log before each question (rag/library/changes.py). A client
@@ -23,10 +26,10 @@ import json
 import sys
 import threading
 import time
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from rag.errors import EmptyIndexError, ModelMismatchError, PaperRAGError, StoreError, UsageError
 from rag.filters import Filters
@@ -39,11 +42,22 @@ from rag.library.chroma import (
     SentenceRecord,
     read_only,
     read_only_store,
+    source_name,
     unreachable,
 )
 from rag.library.codec import pack, unpack
 from rag.library.lexical import FORMAT as LEXICAL_FORMAT
 from rag.library.lexical import LexicalDoc, LexicalIndex
+from rag.library.sources import (
+    Origin,
+    Removal,
+    Source,
+    SourceRecords,
+    UnknownInIndex,
+    backfill,
+    unknown_papers,
+    unknown_source,
+)
 from rag.locks import FileLock
 from rag.settings import Settings
 from rag.terms import TermIDF, term_set
@@ -55,7 +69,8 @@ if TYPE_CHECKING:
 
     from rag.embeddings import Embedder
 
-__all__ = ["Library", "Passage", "Sentence", "StoredPaper", "VectorizedPaper"]
+__all__ = ["Library", "Origin", "Passage", "Removal", "Sentence", "Source", "StoredPaper", "UnknownInIndex",
+           "VectorizedPaper", "unknown_papers", "unknown_source"]
 
 # Filters the lexical index resolves to paper ids go to Chroma as those ids when there are at most this many.
 MAX_FILTER_IDS = 20_000
@@ -63,6 +78,7 @@ BROAD_FILTER = 0.02  # a filter matching at least this share of the collection i
 SENTENCE_CACHE = 1024  # papers whose unpacked sentence vectors are kept between questions
 REBUILD_GRACE = 3.0  # seconds questions already running on a replaced index get before it is dropped
 LOW_DISK_BYTES = 64 * 2**20  # a write that failed with this little space left failed for want of space
+SOURCE_PAGE = 500  # papers per write when a source is removed
 
 
 @dataclass
@@ -93,16 +109,19 @@ class StoredPaper:
     paper_id: str
     content_hash: str  # "" when the stored paper is incomplete (a write was interrupted): it is written again
     paper: Paper
+    sources: list[str] = field(default_factory=list)  # names of the sources holding it
 
 
 @dataclass
 class VectorizedPaper:
-    """A paper ready to store: its vector, its sentence spans and one vector per sentence."""
+    """A paper ready to store: its vector, its sentence spans and one vector per sentence, and the sources it is
+    (also) read from (by name; none given: its file's name)."""
 
     paper: Paper
     vector: "np.ndarray"
     spans: list[tuple[int, int]]
     sentence_vectors: "np.ndarray"
+    sources: list[str] = field(default_factory=list)
 
 
 _SYNC_FILE = "sync.json"
@@ -144,6 +163,7 @@ class Library:
         self._dim: int | None = None
         self._sentence_cache: OrderedDict[tuple[str, str], tuple[list[tuple[int, int]], "np.ndarray"]] = OrderedDict()
         self._cache_lock = threading.Lock()
+        self._sources_ready: str | None = None  # the sources collection known to name every paper's sources
 
     # ----- where things are -------------------------------------------------------------------------------
     @property
@@ -503,25 +523,70 @@ class Library:
         records = self.chroma.get_papers(ids)
         sentence_hashes = {pid: s.content_hash for pid, s in self.chroma.get_sentences(list(records)).items()}
         return [
-            StoredPaper(pid, r.content_hash if sentence_hashes.get(pid) == r.content_hash else "", r.paper)
+            StoredPaper(pid, r.content_hash if sentence_hashes.get(pid) == r.content_hash else "", r.paper, r.sources)
             for pid, r in records.items()
         ]
 
-    def write(self, papers: Sequence[VectorizedPaper], remove: Sequence[str] = ()) -> None:
-        """Store `papers` (replacing earlier versions) and delete `remove`, logged so every reader sees it."""
+    def write(
+        self,
+        papers: Sequence[VectorizedPaper],
+        remove: Sequence[str] = (),
+        *,
+        tag: Mapping[str, Sequence[str]] | None = None,
+        untag: Mapping[str, Sequence[str]] | None = None,
+        origins: Mapping[str, Origin] | None = None,
+    ) -> list[str]:
+        """Store `papers` (replacing earlier versions) and delete `remove`, logged so every reader sees it. A paper
+        keeps the sources it had and gains its `sources`; `tag` adds source names to stored papers and `untag`
+        takes them off (a paper left with no source is removed), changing nothing else of them. The sources'
+        records count what changed; `origins` are the sources being ingested now (kind, path). Returns the ids of
+        the papers this write removed from the library."""
         with self._lock:
-            self._write(papers, remove)
+            return self._write(papers, remove, tag or {}, untag or {}, origins or {})
 
     @_guarded
-    def _write(self, papers: Sequence[VectorizedPaper], remove: Sequence[str]) -> None:
+    def _write(self, papers: Sequence[VectorizedPaper], remove: Sequence[str], tag: Mapping[str, Sequence[str]],
+               untag: Mapping[str, Sequence[str]], origins: Mapping[str, Origin]) -> list[str]:
         self._lexical_index()  # opened (or rebuilt) before this thread holds the file locks a rebuild takes
         with self._write_locks():
             try:
                 self._refresh()  # our view of the vector index must include every earlier write before we add
+                records = self._source_records()
                 ids = [v.paper.paper_id for v in papers]
-                change = self.log.begin(ids + [r for r in remove if r not in ids])
-                self.chroma.delete([r for r in remove if r not in ids])
-                self.chroma.write([(v.paper, v.vector, v.spans, pack(v.sentence_vectors)) for v in papers])
+                deletes = [r for r in dict.fromkeys(remove) if r not in ids]
+                touched = [p for p in dict.fromkeys([*tag, *untag]) if p not in ids and p not in deletes]
+                before = self.chroma.get_sources([*ids, *deletes, *touched])
+                after: dict[str, list[str]] = {}
+                for v in papers:
+                    have = before[v.paper.paper_id][0] if v.paper.paper_id in before else []
+                    after[v.paper.paper_id] = _union(have, v.sources) or [source_name(v.paper.source)]
+                after.update({pid: [] for pid in deletes})
+                retag: dict[str, list[str]] = {}
+                for pid in touched:
+                    if pid not in before:
+                        continue  # removed meanwhile
+                    have = before[pid][0]
+                    names = [n for n in _union(have, tag.get(pid, ())) if n not in set(untag.get(pid, ()))]
+                    if not names:
+                        deletes.append(pid)
+                        after[pid] = []
+                    elif names != have:
+                        retag[pid] = after[pid] = names
+                # A paper whose file is no longer among its sources is said to come from one that is.
+                moved = {pid: names for pid, names in retag.items() if source_name(before[pid][1]) not in names}
+                known = records.get({names[0] for names in moved.values()})
+                paths = {pid: (known[n[0]].path if n[0] in known and known[n[0]].path else n[0])
+                         for pid, n in moved.items()}
+                delta: Counter[str] = Counter()
+                for pid, names in after.items():
+                    had = set(before[pid][0]) if pid in before else set()
+                    delta.update({n: 1 for n in set(names) - had})
+                    delta.subtract({n: 1 for n in had - set(names)})
+                change = self.log.begin(ids + deletes + list(retag))
+                self.chroma.delete(deletes)
+                self.chroma.write([(v.paper, v.vector, v.spans, pack(v.sentence_vectors)) for v in papers], after)
+                self.chroma.set_sources(retag, paths)
+                records.apply(delta, origins)
                 self.log.finish(change)
             except (StoreError, ModelMismatchError):
                 raise
@@ -530,15 +595,118 @@ class Library:
             lexical = self._lexical_index()
             lexical.apply(
                 [LexicalDoc(v.paper.paper_id, v.paper.content_hash, v.paper) for v in papers],
-                deletes=[r for r in remove if r not in ids],
+                deletes=deletes,
             )
+            if paths:
+                self._apply_to_lexical(lexical, list(paths))  # their `source` changed
             state = _read_state(lexical.folder)
             _record_applied(lexical.folder, state, [change])
             self._observed.add((change.id, change.state))
+        return [pid for pid in deletes if pid in before]
 
-    def remove(self, paper_ids: Sequence[str]) -> None:
-        if paper_ids:
-            self.write([], remove=list(paper_ids))
+    def remove(self, paper_ids: Sequence[str]) -> Removal:
+        """Take these papers out of the library, whichever sources hold them (ids it does not hold are ignored)."""
+        removal = Removal(None, self.write([], remove=list(paper_ids)) if paper_ids else [])
+        removal.papers_in_store = self.count()
+        return removal
+
+    def remove_source(self, name: str) -> Removal:
+        """Take the source `name` out of the library: its name comes off each of its papers, and the papers no
+        other source holds are removed (a page of papers per write, so a large source never waits on one long
+        write, and a reader sees each page gone at once). UnknownInIndex when there is no such source."""
+        if self.source(name) is None:
+            raise unknown_source(name, self.location)
+        removal = Removal(name)
+        seen: set[str] = set()
+        while True:
+            ids = self._source_ids(name, SOURCE_PAGE)
+            if not ids or seen.issuperset(ids):
+                break
+            seen.update(ids)
+            gone = set(self.write([], untag={pid: [name] for pid in ids}))
+            removal.removed += [pid for pid in ids if pid in gone]
+            removal.kept += [pid for pid in ids if pid not in gone]
+        with self._lock:
+            self._settle({name: Origin()}, mark=False)
+        removal.papers_in_store = self.count()
+        return removal
+
+    def settle_sources(self, origins: Mapping[str, Origin]) -> None:
+        """Count the papers of these sources again in the store and mark them ingested now: an ingest's last step,
+        so the counts are exact whatever happened to the writes before (a run killed between two of them)."""
+        if origins:
+            with self._lock:
+                self._settle(origins, mark=True)
+
+    @_guarded
+    def _settle(self, origins: Mapping[str, Origin], *, mark: bool) -> None:
+        with self._write_locks():
+            counts = {name: self.chroma.count_in_source(name) for name in origins}
+            self._source_records().settle(counts, origins if mark else {})
+
+    @_guarded
+    def _source_ids(self, name: str, limit: int) -> list[str]:
+        return self.chroma.ids_in_source(name, limit)
+
+    def _source_records(self) -> SourceRecords:
+        """The sources' records of the collection being written (the caller holds the write locks). A store written
+        before sources were kept, or whose sources collection was lost, gets them here, once."""
+        name = self.chroma.sources_name_of(self.chroma.generation)
+        handle = self.chroma.sources_handle()
+        if self._sources_ready == name and handle is not None:
+            return SourceRecords(handle)
+        handle = self.chroma.fresh_handle(name)  # another process may have completed it meanwhile
+        if handle is None or not (handle.metadata or {}).get("complete"):
+            handle = handle or self.chroma.create_sources(complete=False)
+            records = SourceRecords(handle)
+            n = self.chroma.count()
+            backfill(self.chroma, records, created=self._created(), default_paths=self.settings.ingest.default_paths,
+                     progress=self.progress)
+            handle.modify(metadata={"complete": True})
+            self._say(f"recorded the sources of the {n:,} papers in the index at {self.location} (the files they "
+                      "were read from; once, for an index made before sources were kept)")
+        self._sources_ready = name
+        return SourceRecords(handle)
+
+    def _created(self) -> float:
+        from datetime import datetime
+
+        try:
+            return datetime.fromisoformat(str(self.chroma.manifest().get("created"))).timestamp()
+        except (TypeError, ValueError):
+            return time.time()
+
+    # ----- sources --------------------------------------------------------------------------------------------
+    def sources(self) -> list[Source]:
+        """Every source in the library, most recently ingested first. Reads the sources' records, never the papers."""
+        if not self.exists():
+            return []
+        self.refresh()  # a rebuild elsewhere may have made another index current
+        with self._lock:
+            return self._ready_records().all()
+
+    def source(self, name: str) -> Source | None:
+        if not self.exists():
+            return None
+        self.refresh()
+        with self._lock:
+            return self._ready_records().get([name]).get(name)
+
+    @_guarded
+    def _ready_records(self) -> SourceRecords:
+        handle = self.chroma.sources_handle()
+        if handle is not None and self._sources_ready == self.chroma.sources_name_of(self.chroma.generation):
+            return SourceRecords(handle)
+        if handle is not None and (handle.metadata or {}).get("complete"):
+            self._sources_ready = self.chroma.sources_name_of(self.chroma.generation)
+            return SourceRecords(handle)
+        with self._write_locks():
+            return self._source_records()
+
+    @_guarded
+    def get_papers(self, paper_ids: Sequence[str]) -> dict[str, PaperRecord]:
+        """The stored records of these papers (those the library holds)."""
+        return self.chroma.get_papers(paper_ids)
 
     # ----- reading --------------------------------------------------------------------------------------------
     @_guarded
@@ -799,6 +967,10 @@ class _Locks:
     def __exit__(self, *exc: object) -> None:
         for lock in reversed(self.locks):
             lock.release()
+
+
+def _union(first: Sequence[str], more: Sequence[str]) -> list[str]:
+    return list(dict.fromkeys([*first, *more]))
 
 
 def _where(filters: Filters) -> dict[str, Any] | None:

@@ -6,6 +6,9 @@
                     Read by id for the few papers a question retrieved, never searched.
   {name}-changes    the change log: one record per write, so every process (and every client of a shared Chroma
                     server) learns what changed since it last looked (rag/library/changes.py).
+  {name}-sources    one record per source (a file ingested, an upload, the bundled corpus): its kind, how many
+                    papers it holds and when it was ingested (rag/library/sources.py). Each paper's own record
+                    names its sources (metadata `sources`), so the papers of a source are one filtered read.
 
 Why sentence vectors are metadata and not Chroma vectors: Chroma keeps a collection's whole HNSW index in memory
 as soon as any of its vectors is read (measured: `get(include=["embeddings"])` of 30 records from a 200,000-vector
@@ -21,7 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator, Sequence
 
 from rag.errors import StoreError
@@ -36,6 +39,7 @@ _CONNECTING = threading.Lock()  # one Chroma client made at a time in this proce
 
 SENTENCES_SUFFIX = "-sentences"
 CHANGES_SUFFIX = "-changes"
+SOURCES_SUFFIX = "-sources"
 POINTER_SUFFIX = "-current"
 PAGE = 500
 
@@ -46,7 +50,7 @@ def placeholder(key: str) -> list[float]:
     return [int(hashlib.blake2b(key.encode(), digest_size=4).hexdigest(), 16) / 2**32]
 
 
-def paper_metadata(paper: Paper, n_sentences: int) -> dict[str, Any]:
+def paper_metadata(paper: Paper, n_sentences: int, sources: Sequence[str] = ()) -> dict[str, Any]:
     meta: dict[str, Any] = {
         "paper_id": paper.paper_id,
         "content_hash": paper.content_hash,
@@ -68,6 +72,7 @@ def paper_metadata(paper: Paper, n_sentences: int) -> dict[str, Any]:
         "url": paper.url,
         "n_authors": paper.author_count,
         "categories": list(paper.categories) or None,
+        "sources": list(sources) or None,  # the names of the sources holding this paper (rag/library/sources.py)
     }
     meta.update({k: v for k, v in optional.items() if v is not None})
     return meta
@@ -101,6 +106,7 @@ class PaperRecord:
     paper_id: str
     content_hash: str
     paper: Paper
+    sources: list[str] = field(default_factory=list)  # names of the sources holding it
 
 
 @dataclass
@@ -213,6 +219,9 @@ class ChromaCollections:
     def names(self) -> tuple[str, str, str]:
         return self.names_of(self.generation)
 
+    def sources_name_of(self, generation: str) -> str:
+        return self.names_of(generation)[0] + SOURCES_SUFFIX
+
     def generations(self) -> set[str]:
         """Every generation with a papers collection in the store (the current one included)."""
         base = self.settings.store.collection
@@ -221,7 +230,7 @@ class ChromaCollections:
             name = getattr(c, "name", c)
             if name == base:
                 found.add("")
-            elif name.startswith(base + ".g") and not name.endswith((SENTENCES_SUFFIX, CHANGES_SUFFIX)):
+            elif name.startswith(base + ".g") and not name.endswith((SENTENCES_SUFFIX, CHANGES_SUFFIX, SOURCES_SUFFIX)):
                 found.add(name[len(base) + 1:])
         return found
 
@@ -246,7 +255,7 @@ class ChromaCollections:
             return 0
 
     def drop_generation(self, generation: str) -> None:
-        for name in self.names_of(generation):
+        for name in (*self.names_of(generation), self.sources_name_of(generation)):
             try:
                 self.client.delete_collection(name)
             except Exception:  # absent: nothing to drop
@@ -258,6 +267,11 @@ class ChromaCollections:
         if self.embedded and self._client is None and not (s.persist_dir / "chroma.sqlite3").exists():
             return False  # nothing ingested here; do not create an empty store just by looking
         return self.handle(self.names()[0]) is not None
+
+    def fresh_handle(self, name: str) -> Any | None:
+        """The collection `name` as the store has it now (its metadata read again), or None."""
+        self._handles.pop(name, None)
+        return self.handle(name)
 
     def handle(self, name: str) -> Any | None:
         if name not in self._handles:
@@ -307,6 +321,21 @@ class ChromaCollections:
             self._handles[name] = self.client.get_or_create_collection(
                 name, embedding_function=None, configuration={"hnsw": {"space": "l2"}}
             )
+        self.create_sources(complete=True)
+
+    def sources_handle(self) -> Any | None:
+        """The sources collection of the current generation; None in a store written before sources were kept."""
+        return self.handle(self.sources_name_of(self.generation))
+
+    def create_sources(self, *, complete: bool) -> Any:
+        """Make the sources collection (`complete`: every paper already names its sources, nothing to backfill)."""
+        name = self.sources_name_of(self.generation)
+        handle = self.client.get_or_create_collection(
+            name, embedding_function=None, configuration={"hnsw": {"space": "l2"}},
+            metadata={"complete": True} if complete else None,
+        )
+        self._handles[name] = handle
+        return handle
 
     def ensure_changes(self) -> None:
         name = self.names()[2]
@@ -323,8 +352,49 @@ class ChromaCollections:
         for part in _parts(list(dict.fromkeys(ids))):
             res = self.papers.get(ids=part, include=["metadatas", "documents"])
             for pid, meta, doc in zip(res["ids"], res["metadatas"], res["documents"]):
-                out[pid] = PaperRecord(pid, meta.get("content_hash", ""), paper_from_metadata(meta, doc or ""))
+                out[pid] = PaperRecord(pid, meta.get("content_hash", ""), paper_from_metadata(meta, doc or ""),
+                                       sources_of(meta))
         return out
+
+    def get_sources(self, ids: Sequence[str]) -> dict[str, tuple[list[str], str]]:
+        """(source names, `source` path) of each of these papers that is stored."""
+        out: dict[str, tuple[list[str], str]] = {}
+        for part in _parts(list(dict.fromkeys(ids))):
+            res = self.papers.get(ids=part, include=["metadatas"])
+            for pid, meta in zip(res["ids"], res["metadatas"]):
+                out[pid] = (sources_of(meta), str(meta.get("source", "")))
+        return out
+
+    def ids_in_source(self, name: str, limit: int | None = None) -> list[str]:
+        """Ids of the papers this source holds (all of them, or the first `limit`), read page by page."""
+        out: list[str] = []
+        where = {"sources": {"$contains": name}}
+        while limit is None or len(out) < limit:
+            size = PAGE * 4 if limit is None else min(PAGE * 4, limit - len(out))
+            got = list(self.papers.get(where=where, include=[], limit=size, offset=len(out))["ids"])
+            out += got
+            if len(got) < size:
+                break
+        return out
+
+    def count_in_source(self, name: str) -> int:
+        """How many papers this source holds, counted page by page (nothing kept)."""
+        n, where = 0, {"sources": {"$contains": name}}
+        while True:
+            got = len(self.papers.get(where=where, include=[], limit=PAGE * 4, offset=n)["ids"])
+            n += got
+            if got < PAGE * 4:
+                return n
+
+    def iter_metadata(self) -> Iterator[list[tuple[str, dict[str, Any]]]]:
+        """Every paper's (id, metadata), a page at a time (no vectors, no abstracts)."""
+        offset = 0
+        while True:
+            res = self.papers.get(include=["metadatas"], limit=PAGE * 4, offset=offset)
+            yield list(zip(res["ids"], res["metadatas"]))
+            if len(res["ids"]) < PAGE * 4:
+                return
+            offset += PAGE * 4
 
     def get_sentences(self, ids: Sequence[str]) -> dict[str, SentenceRecord]:
         out: dict[str, SentenceRecord] = {}
@@ -375,8 +445,10 @@ class ChromaCollections:
             offset += PAGE * 4
 
     # ----- writing ----------------------------------------------------------------------------------------
-    def write(self, papers: Sequence[tuple[Paper, Any, list[tuple[int, int]], str]]) -> None:
-        """Add or replace papers: (paper, paper vector, sentence spans, packed sentence vectors) each.
+    def write(self, papers: Sequence[tuple[Paper, Any, list[tuple[int, int]], str]],
+              sources: dict[str, Sequence[str]] | None = None) -> None:
+        """Add or replace papers: (paper, paper vector, sentence spans, packed sentence vectors) each, with the
+        names of the sources holding each (`sources`, by paper id).
 
         Sentences are written first: a paper becomes visible when its paper record is written, and a reader that
         finds a paper record whose sentence record carries another content hash treats the paper as incomplete."""
@@ -396,15 +468,38 @@ class ChromaCollections:
         self.papers.upsert(
             ids=ids,
             embeddings=np.asarray([v for _, v, _, _ in papers], dtype=np.float32),
-            metadatas=[paper_metadata(p, len(spans)) for p, _, spans, _ in papers],
+            metadatas=[paper_metadata(p, len(spans), (sources or {}).get(p.paper_id, ())) for p, _, spans, _ in papers],
             documents=[p.abstract for p, _, _, _ in papers],
         )
+
+    def set_sources(self, sources: dict[str, Sequence[str]], paths: dict[str, str] | None = None) -> None:
+        """Change which sources hold these papers (and, for those in `paths`, the file they are said to come
+        from), nothing else: no vector is read or written."""
+        ids = list(sources)
+        for part in _parts(ids):
+            self.papers.update(ids=part, metadatas=[
+                {"sources": list(sources[pid]), **({"source": paths[pid]} if paths and pid in paths else {})}
+                for pid in part
+            ])
 
     def delete(self, ids: Iterable[str]) -> None:
         ids = list(ids)
         if ids:
             self.papers.delete(ids=ids)  # the paper record first: the paper is gone as soon as it is
             self.sentences.delete(ids=ids)
+
+
+def sources_of(meta: dict[str, Any]) -> list[str]:
+    """The source names a paper's metadata carries; a paper written before sources were kept: its file's name."""
+    names = meta.get("sources")
+    if names:
+        return [str(n) for n in names]
+    return [source_name(str(meta.get("source", "")))]
+
+
+def source_name(path: str) -> str:
+    """The name a source goes by: its file's name (an upload keeps the name it was uploaded with)."""
+    return str(path).rsplit("/", 1)[-1] or "unknown"  # as the lexical index names it (rag/library/lexical.py)
 
 
 def _parts(ids: list[str], size: int = PAGE) -> Iterator[list[str]]:

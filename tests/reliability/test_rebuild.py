@@ -52,7 +52,7 @@ def generations(folder) -> set[str]:
                                        settings=Settings(anonymized_telemetry=False, allow_reset=True))
     names = {c.name for c in client.list_collections()}
     SharedSystemClient.clear_system_cache()
-    return {n for n in names if not n.endswith(("-sentences", "-changes", "-current"))}
+    return {n for n in names if not n.endswith(("-sentences", "-changes", "-sources", "-current"))}
 
 
 def test_questions_are_answered_all_through_a_rebuild(bundled, embedder):

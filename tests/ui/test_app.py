@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES, free_port, make_settings
+from conftest import FIXTURES, QUOKKA, QUOKKA_QUESTION, free_port, make_settings
 from rag.errors import ConfigError
 from served import launch, served
 
@@ -108,10 +108,14 @@ def test_upload_adds_papers_that_are_searchable_at_once_and_removal_takes_them_o
     outputs = client.predict([handle_file(str(listing))], "", api_name="/upload")
     # Issue 12: uploaded files piled up in Gradio's temp folder; once ingested, Gradio's copy is deleted.
     assert set(Path(get_upload_folder()).rglob("new_papers.jsonl")) <= uploaded
-    summary, stats, overview, table, picked = values(outputs)
+    summary, stats, overview, table, sources, picked = values(outputs)
     assert "2 new, 2 updated" in summary and "papers in the collection" in summary
     assert f"**{before + 2} papers**" in stats and "new_papers.jsonl" in html.unescape(overview)
-    assert picked.startswith("new_papers.jsonl") and "2 papers added" in picked
+    # The upload is a source of the store, listed with the bundled corpus, and picked for removal.
+    assert picked == "new_papers.jsonl"
+    listed = html.unescape(sources)
+    assert "2 sources" in listed and "daily_papers_2025-11-10.txt" in listed and "bundled" in listed
+    assert re.search(r"new_papers\.jsonl</td><td>upload</td><td class=\"n\">4</td>", listed)
     bert = "BERT: Pre-training of Deep Bidirectional Transformers for Language Understanding"
     after = client.predict("What does BERT pre-train, and on what?", api_name="/ask")
     assert bert in [s["title"] for s in after["sources"]]
@@ -119,11 +123,54 @@ def test_upload_adds_papers_that_are_searchable_at_once_and_removal_takes_them_o
     # Every word of the search must be in a paper (it matched any one of them: "3 authors" listed every paper).
     assert bert not in html.unescape(client.predict("bidirectional quokka", api_name="/browse"))
 
-    stats, overview, table, picked, status = values(client.predict(picked, "", api_name="/remove_upload"))
-    assert f"**{before} papers**" in stats and "Removed 2 papers" in status
+    # Issue 17: a reloaded page (a new session) uploads the same file again: nothing new, and it is still there to
+    # remove, because the store (not the page) remembers what was uploaded.
+    from gradio_client import Client
+
+    reloaded = Client(live.url, verbose=False)
+    summary, *_, sources, picked = values(reloaded.predict([handle_file(str(listing))], "", api_name="/upload"))
+    assert "0 new, 0 updated, 4 unchanged" in summary and picked == "new_papers.jsonl"
+    stats, overview, table, sources, picked, status = values(
+        Client(live.url, verbose=False).predict("new_papers.jsonl", "", api_name="/remove_source"))
+    assert f"**{before} papers**" in stats
+    assert "Removed new_papers.jsonl: 2 papers left the collection; 2 papers stay" in html.unescape(status)
+    assert "new_papers.jsonl" not in html.unescape(sources) and "1 source;" in sources and picked is None
     gone = client.predict("What does BERT pre-train, and on what?", api_name="/ask")
     assert bert not in [s["title"] for s in gone["sources"]]
     assert "RelP" in html.unescape(client.predict("RelP relevance patching", api_name="/browse"))  # there before
+
+
+def test_a_source_uploaded_in_the_browser_is_listed_and_removed_by_another_process(client, live, tmp_path):
+    import json
+    import subprocess
+
+    from gradio_client import handle_file
+
+    from conftest import env_for, paperrag_cmd
+
+    listing = tmp_path / "quokka.jsonl"
+    listing.write_text(json.dumps(QUOKKA) + "\n")
+    client.predict([handle_file(str(listing))], "", api_name="/upload")
+    store = live.settings.store
+    env = {**env_for(tmp_path), "PAPERRAG_STORE__PERSIST_DIR": str(store.persist_dir),
+           "PAPERRAG_STORE__CACHE_DIR": str(store.cache_dir)}
+
+    def paperrag(*args):
+        return subprocess.run([*paperrag_cmd(), *args], env=env, capture_output=True, text=True, timeout=300,
+                              cwd=tmp_path)
+
+    out = paperrag("sources", "--json")
+    assert out.returncode == 0, out.stderr
+    listed = {s["name"]: s for s in json.loads(out.stdout)}
+    assert listed["quokka.jsonl"]["kind"] == "upload" and listed["quokka.jsonl"]["papers"] == 1
+    assert listed["quokka.jsonl"]["path"] is None  # the temporary copy of an upload is not a place to name
+    assert not client.predict(QUOKKA_QUESTION, api_name="/ask")["abstained"]
+    out = paperrag("remove", "--source", "quokka.jsonl")
+    assert out.returncode == 0, out.stderr
+    # The served app (another process) sees the removal on its next question: no longer answered.
+    answer = client.predict(QUOKKA_QUESTION, api_name="/ask")
+    assert QUOKKA["title"] not in [c["title"] for c in answer["citations"]]
+    assert QUOKKA["title"] not in html.unescape(client.predict("Quokka-Drift", api_name="/browse"))
 
 
 def test_upload_refuses_unsupported_files(client, tmp_path):

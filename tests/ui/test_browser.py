@@ -185,8 +185,18 @@ def test_hostile_text_stays_text_in_every_panel(live, browser, tmp_path):
     table.get_by_text("Numbat <b>parsers</b>").wait_for()
     assert "Dora <i>Dingo</i>" in table.inner_text()
 
-    page.locator("#remove-upload").click()
-    page.locator("#remove-status").get_by_text("Removed 1 paper").wait_for()
+    assert stored_name in page.locator("#sources").inner_text()  # listed, and picked for removal
+    page.locator("#remove-source").click()  # asks first, naming the source as text
+    page.locator("#confirm-text").get_by_text("Remove").wait_for()
+    assert stored_name in page.locator("#confirm-text").inner_text()
+    page.locator("#keep-source").click()  # "Keep it" takes the question away and removes nothing
+    page.locator("#confirm-removal").wait_for(state="hidden")
+    page.locator("#remove-source").click()
+    page.locator("#confirm-remove").click()
+    page.locator("#remove-status").get_by_text("1 paper left the collection").wait_for()
+    assert stored_name in page.locator("#remove-status").inner_text()
+    assert stored_name not in page.locator("#sources").inner_text()
+    page.locator("#confirm-removal").wait_for(state="hidden")
     assert_safe(page, watch)
     page.context.close()
 
@@ -565,4 +575,8 @@ def test_the_header_count_is_live(live, browser, tmp_path):
     fresh, _ = open_page(browser, live.url)
     fresh.wait_for_function("n => document.querySelector('#stats').innerText.includes(n + ' papers')",
                             arg=before + 1, timeout=10_000)
+    # A page loaded now lists the other writer's source among those it can remove (issue 17: only this page's
+    # uploads were listed).
+    fresh.get_by_text("Add or remove papers").click()
+    fresh.locator("#sources").get_by_text("late.jsonl").wait_for(timeout=10_000)
     assert overlays(page) == 0

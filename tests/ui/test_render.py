@@ -25,10 +25,13 @@ from ui.render import (
     papers_table_html,
     partial_message,
     quote,
+    removal_markdown,
+    removal_question,
     source_cards_html,
+    source_choices,
+    sources_table_html,
     stats_markdown,
     text_with_markers,
-    upload_label,
     upload_problem,
     user_message,
     with_note,
@@ -297,4 +300,29 @@ def test_upload_messages_name_files_not_temp_paths_and_give_browser_advice():
     md = ingest_summary_markdown(report, ["bad.csv: no title column"], ["/tmp/gradio"])
     assert "1 new" in md and "90 papers" in md and "x&#60;b&#62;.jsonl, line 3" in md
     assert "/tmp" not in md and "<i>" not in md and "bad.csv: no title column" in md
-    assert upload_label(["a.jsonl", "b.csv"], 3, "14:02") == "a.jsonl, b.csv — 3 papers added at 14:02"
+
+
+def test_sources_panel_quotes_file_names_and_says_what_a_removal_did():
+    evil = {"name": "<img src=x onerror=alert(1)>**b**.jsonl", "kind": "upload", "papers": 1,
+            "first_ingested": "2025-11-10T09:15:02+00:00", "last_ingested": "2025-11-12T14:02:59+00:00", "path": None}
+    daily = {"name": "daily.txt", "kind": "bundled", "papers": 87, "first_ingested": None, "last_ingested": None}
+    table = sources_table_html([evil, daily])
+    assert "<img" not in table and "**" not in table and "&#60;img src=x onerror=alert(1)&#62;" in table
+    assert "2 sources" in table and "<td class=\"n\">87</td>" in table
+    assert "2025-11-10 09:15" in table and "2025-11-12 14:02" in table and "?" in table  # not known: "?"
+    assert "No sources yet" in sources_table_html([])
+    # The dropdown shows plain text (Gradio renders it as text) and hands back the exact name.
+    assert source_choices([evil, daily]) == [
+        ("<img src=x onerror=alert(1)>**b**.jsonl — upload, 1 paper, added 2025-11-12 14:02", evil["name"]),
+        ("daily.txt — bundled, 87 papers, added ?", "daily.txt"),
+    ]
+    for md in (removal_question(evil),
+               removal_markdown({"source": evil["name"], "removed": ["a"], "kept": ["b", "c"], "papers_in_store": 9})):
+        rendered = MD.render(md)
+        assert "<img" not in rendered and "<strong>b</strong>" not in rendered, rendered
+    assert MD.render(removal_question(evil)).count("<strong>") == 1  # only the name is bold
+    said = html.unescape(removal_markdown({"source": "a.csv", "removed": ["x"], "kept": ["y"], "papers_in_store": 9}))
+    assert said == "Removed a.csv: 1 paper left the collection; 1 paper stays (another source holds it) — 9 papers in " \
+                   "the collection."
+    assert html.unescape(removal_markdown({"source": None, "removed": ["x", "y"], "kept": [], "papers_in_store": 3})) \
+        == "Removed 2 papers — 3 papers in the collection."
