@@ -26,6 +26,13 @@ from ui.assets import CSS, HEAD
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 PAGE_SIZE = 25  # papers per page of the collection view
+# A click on a paper's "Ask about this paper" button (ui/render.py `_paper_row`) reaches the server with its id;
+# other clicks in the collection (opening a paper, a link) do not.
+ASK_ABOUT_PAPER_JS = (
+    "element.addEventListener('click', (e) => { const b = e.target.closest('button.ask-paper');"
+    " if (b) { trigger('click', {paper_id: b.dataset.paperId});"
+    " document.querySelector('#question textarea')?.scrollIntoView({block: 'center'}); } });"
+)
 HEADER_REFRESH_SECONDS = 10.0  # how often an open page re-counts the collection
 EXPORT_ROOT = Path(tempfile.gettempdir()) / "paperrag-exports"
 
@@ -72,7 +79,6 @@ def create_app(engine: Any) -> Any:
         return fn
 
     @takes_request
-
     def respond(message, chat, exchanges, year_from, year_to, author, title, mode, top_k, generator,
                 request: gr.Request) -> Iterator:
         run = stops.start(request.session_hash or "")
@@ -214,7 +220,40 @@ def create_app(engine: Any) -> Any:
         if page and not rows and total:
             page = (total - 1) // PAGE_SIZE
             rows, total = engine.library.browse(text or "", limit=PAGE_SIZE, offset=page * PAGE_SIZE)
-        return render.papers_table_html(rows, total, page * PAGE_SIZE, text or ""), page
+        return render.papers_table_html(with_abstracts(rows), total, page * PAGE_SIZE, text or ""), page
+
+    def with_abstracts(rows):
+        """A page's rows with what opening one shows: the abstract and the links (one read of 25 papers)."""
+        try:
+            passages = engine.library.passages([r["paper_id"] for r in rows])
+        except PaperRAGError:
+            return rows  # the titles still list; opening them waits for the store
+        out = []
+        for r in rows:
+            p = passages.get(r["paper_id"])
+            paper = p.record.paper if p else None
+            out.append({**r, "abstract": paper.abstract, "url": paper.url, "arxiv_id": paper.arxiv_id,
+                        "doi": paper.doi} if paper else r)
+        return out
+
+    def ask_about_paper(evt: gr.EventData):
+        """"Ask about this paper" in the collection: questions are scoped to that paper (the title filter) and the
+        question box offers a first question to edit or send."""
+        pid = str((evt._data or {}).get("paper_id") or "")
+        try:
+            passage = engine.library.passages([pid]).get(pid) if pid else None
+        except PaperRAGError as e:
+            warn(str(e))
+            return gr.skip(), gr.skip()
+        if passage is None:
+            warn("That paper is no longer in the collection: search the collection again.")
+            return gr.skip(), gr.skip()
+        paper_title = passage.record.paper.title
+        inform(f"Questions now search only “{render.clip(paper_title, 80)}” (Search settings → Title contains); "
+               "clear that box to search every paper again.")
+        return "What does this paper propose, and what does it find?", paper_title
+
+    ask_about_paper.__annotations__["evt"] = gr.EventData  # as in takes_request: the class, not the string
 
     def search_collection(text):
         return browse(text, 0)
@@ -374,7 +413,7 @@ def create_app(engine: Any) -> Any:
                 find = gr.Textbox(placeholder="Search titles, abstracts and authors", show_label=False, scale=4,
                                   elem_id="collection-search")
                 find_btn = gr.Button("Search", scale=1, min_width=80, elem_id="collection-find")
-            papers_html = gr.HTML(elem_id="collection-papers")
+            papers_html = gr.HTML(elem_id="collection-papers", js_on_load=ASK_ABOUT_PAPER_JS)
             with gr.Row():
                 prev_btn = gr.Button("← Previous", size="sm", elem_id="collection-prev")
                 next_btn = gr.Button("Next →", size="sm", elem_id="collection-next")
@@ -420,6 +459,7 @@ def create_app(engine: Any) -> Any:
             idle, None, [send, stop], queue=False, api_visibility="private")
 
         find.submit(search_collection, [find], [papers_html, page], api_visibility="private")
+        papers_html.click(ask_about_paper, None, [question, title], api_visibility="private", queue=False)
         find_btn.click(search_collection, [find], [papers_html, page], api_name="browse")
         prev_btn.click(lambda t, p: turn_page(t, p, -1), [find, page], [papers_html, page], api_visibility="private")
         next_btn.click(lambda t, p: turn_page(t, p, 1), [find, page], [papers_html, page], api_visibility="private")

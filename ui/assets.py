@@ -31,6 +31,16 @@ CSS = """
 .card details.why, .others details.why { margin-top: 6px; font-size: .85em; }
 details.why summary { cursor: pointer; color: var(--pr-subdued); }
 details.why p { margin: 4px 0 0; }
+.card details.abstract { margin-top: 6px; font-size: .88em; }
+details.abstract summary, details.paper summary { cursor: pointer; color: var(--pr-subdued); }
+details.abstract p { margin: 4px 0 0; line-height: 1.45; }
+details.paper summary { color: inherit; }
+details.paper[open] summary { font-weight: 600; }
+details.paper .abstract { margin: 6px 0; line-height: 1.45; }
+details.paper .links { margin: 0 0 6px; font-size: .95em; }
+.ask-paper { border: 1px solid var(--color-accent); color: var(--color-accent); background: transparent;
+  border-radius: 6px; padding: 2px 10px; cursor: pointer; font-size: .95em; }
+.ask-paper:hover, .ask-paper:focus-visible { background: var(--color-accent-soft); }
 .notice { padding: 8px 10px; border-radius: 8px; background: var(--block-background-fill); }
 .others summary { cursor: pointer; color: var(--pr-subdued); font-size: .9em; }
 .others ul { padding-left: 18px; margin: 6px 0; }

@@ -245,9 +245,36 @@ def _why_html(source: dict[str, Any] | None, answer: dict[str, Any]) -> str:
     return f'<details class="why"><summary>Why this paper?</summary><p>{quote(why)}</p></details>' if why else ""
 
 
+def abstract_html(abstract: Any, evidence: Iterable[Any] = ()) -> str:
+    """The whole abstract as text, with the evidence sentences highlighted where they stand in it."""
+    abstract = str(abstract or "")
+    spans: list[tuple[int, int]] = []
+    for sentence in map(str, evidence or ()):
+        at = abstract.find(sentence) if sentence else -1
+        if at >= 0 and all(at >= b or at + len(sentence) <= a for a, b in spans):
+            spans.append((at, at + len(sentence)))
+    def text(piece: str) -> str:  # quote() trims; the space between a sentence and its mark stays
+        q = quote(piece)
+        return (" " if piece[:1].isspace() and out else "") + q + (" " if piece[-1:].isspace() and q else "")
+
+    out: list[str] = []
+    done = 0
+    for a, b in sorted(spans):
+        out.append(f"{text(abstract[done:a])}<mark>{quote(abstract[a:b])}</mark>")
+        done = b
+    return ("".join(out) + text(abstract[done:])).strip()
+
+
+def _abstract_details(abstract: Any, evidence: Iterable[Any] = ()) -> str:
+    if not abstract:
+        return ""
+    return (f'<details class="abstract"><summary>Whole abstract</summary>'
+            f"<p>{abstract_html(abstract, evidence)}</p></details>")
+
+
 def source_cards_html(answer: dict[str, Any] | None, turn: int) -> str:
-    """Cards of the cited papers (number, title, authors, date, arXiv/DOI links, highlighted evidence, why it was
-    retrieved), then the other retrieved papers."""
+    """Cards of the cited papers (number, title, authors, date, arXiv/DOI links, highlighted evidence, the whole
+    abstract with the evidence marked in it, why it was retrieved), then the other retrieved papers."""
     if not answer:
         return '<div class="cards empty">Cited papers appear here, with the sentences that support each claim.</div>'
     by_id = {s["paper_id"]: s for s in answer.get("sources") or []}
@@ -264,6 +291,7 @@ def source_cards_html(answer: dict[str, Any] | None, turn: int) -> str:
             f'<span class="title">{quote(c["title"])}</span></div>'
             f'<div class="meta">{" · ".join(m for m in meta if m)}</div>'
             f'<div class="evidence">{evidence}</div>'
+            f"{_abstract_details(source.get('abstract'), c.get('evidence') or [])}"
             f"{_why_html(source, answer)}</div>"
         )
     others = [s for s in answer.get("sources") or [] if not s.get("cited")]
@@ -324,6 +352,21 @@ def collection_overview_html(stats: dict[str, Any]) -> str:
     )
 
 
+def _paper_row(r: dict[str, Any]) -> str:
+    """A title that opens to the paper: its abstract, its links, and a button that scopes a question to it (the
+    button's paper id is read by the collection's click handler, ui/app.py)."""
+    if not r.get("abstract"):
+        return quote(r.get("title"))
+    links = _links_html(r)
+    return (
+        f'<details class="paper"><summary>{quote(r.get("title"))}</summary>'
+        f'<p class="abstract">{quote(r.get("abstract"))}</p>'
+        + (f'<p class="links">{links}</p>' if links else "")
+        + f'<button type="button" class="ask-paper" data-paper-id="{quote(r.get("paper_id"))}">'
+        "Ask about this paper</button></details>"
+    )
+
+
 def papers_table_html(rows: Sequence[dict[str, Any]], total: int, offset: int, text: str = "") -> str:
     """One page of the collection's papers (from Library.browse) with where the page is in the whole."""
     if not rows:
@@ -331,7 +374,7 @@ def papers_table_html(rows: Sequence[dict[str, Any]], total: int, offset: int, t
         return f'<div class="papers empty">No papers{what}.</div>'
     authors = any(r.get("authors") for r in rows)  # listings without author names leave the column out
     body = "".join(
-        f"<tr><td class=\"t\">{quote(r.get('title'))}</td>"
+        f"<tr><td class=\"t\">{_paper_row(r)}</td>"
         + (f"<td>{quote(authors_short(r.get('authors'), 2))}</td>" if authors else "")
         + f"<td class=\"d\">{quote(r.get('date') or r.get('year') or 'n.d.')}</td>"
         + f"<td class=\"s\">{quote(r.get('source'))}</td></tr>"

@@ -580,3 +580,35 @@ def test_the_header_count_is_live(live, browser, tmp_path):
     fresh.get_by_text("Add or remove papers").click()
     fresh.locator("#sources").get_by_text("late.jsonl").wait_for(timeout=10_000)
     assert overlays(page) == 0
+
+
+def test_a_card_opens_to_its_abstract_and_a_collection_row_to_the_paper(live, browser):
+    """Issue 17: cards showed only the highlighted sentences, and collection rows could not be opened or asked
+    about. The hostile paper's abstract, shown whole in both places, stays text."""
+    page, watch = open_page(browser, live.url)
+    ask(page, HOSTILE_QUESTION)
+    card = page.locator("#cards .card").first
+    card.locator("details.abstract summary").click()
+    whole = card.locator("details.abstract p")
+    assert "table row." in whole.inner_text() and f"<script>{PWN}</script>" in whole.inner_text()
+    assert whole.locator("mark").count() >= 1  # the evidence, marked where it stands in the abstract
+    assert whole.locator("img, script, a").count() == 0
+
+    page.get_by_text("Collection", exact=True).click()
+    page.locator("#collection-search textarea, #collection-search input").first.fill("quokka tokenizer")
+    page.locator("#collection-find").click()
+    row = page.locator("#collection-papers details.paper").first
+    row.locator("summary").click()
+    assert "leaderboard" in row.locator(".abstract").inner_text() and row.locator(".abstract img").count() == 0
+    row.locator("button.ask-paper").click()
+    page.wait_for_function(
+        "() => document.querySelector('#question textarea').value.includes('this paper')", timeout=10_000)
+    page.get_by_text("Search settings").click()
+    title_box = page.locator("label:has-text('Title contains') textarea, label:has-text('Title contains') input").first
+    assert "Quokka" in title_box.input_value() and "Tokenizer" in title_box.input_value()
+    bot = ask(page, page.locator("#question textarea").input_value())
+    assert "title contains" in bot.inner_text()  # the question was scoped to the paper
+    cited = page.locator("#cards .card").first.locator(".title").inner_text()
+    assert "Quokka" in cited and "Tokenizer" in cited
+    assert overlays(page) == 0
+    assert_safe(page, watch)

@@ -326,3 +326,38 @@ def test_sources_panel_quotes_file_names_and_says_what_a_removal_did():
                    "the collection."
     assert html.unescape(removal_markdown({"source": None, "removed": ["x", "y"], "kept": [], "papers_in_store": 3})) \
         == "Removed 2 papers — 3 papers in the collection."
+
+
+@pytest.mark.parametrize("evidence,expected", [
+    (["We study <X>."], "<mark>We study &#60;X&#62;&#46;</mark> It *works*. Done."),
+    (["It *works*."], "We study &#60;X&#62;&#46; <mark>It &#42;works&#42;&#46;</mark> Done."),
+    (["Done.", "Not in it."], "We study &#60;X&#62;&#46; It &#42;works&#42;&#46; <mark>Done&#46;</mark>"),
+    ([], "We study &#60;X&#62;&#46; It &#42;works&#42;&#46; Done&#46;"),
+])
+def test_whole_abstract_marks_the_evidence_where_it_stands(evidence, expected):
+    from ui.render import abstract_html
+
+    out = abstract_html("We study <X>. It *works*. Done.", evidence)
+    assert html.unescape(out.replace("<mark>", "[").replace("</mark>", "]")) == html.unescape(
+        expected.replace("<mark>", "[").replace("</mark>", "]"))
+    assert out.count("<mark>") == sum(1 for e in evidence if e != "Not in it.")
+
+
+def test_cards_open_to_the_whole_abstract():
+    answer = {**ANSWER, "sources": [{**s, "abstract": "Intro sentence. Hypernetworks are hard to train. <img src=x>"}
+                                    for s in ANSWER["sources"]]}
+    out = source_cards_html(answer, turn=0)
+    whole = re.search(r'<details class="abstract"><summary>Whole abstract</summary><p>(.*?)</p></details>', out)
+    assert whole and "<mark>Hypernetworks are hard to train.</mark>" in whole.group(1)
+    assert "<img" not in whole.group(1) and "&#60;img src=x&#62;" in whole.group(1)
+
+
+def test_a_collection_row_opens_to_the_paper_with_a_scoped_question_button():
+    row = {"paper_id": 'arxiv:2511.01234"><b>', "title": "A <i>title</i>", "abstract": "Body [link](http://x).",
+           "arxiv_id": "2511.01234", "authors": [], "date": "2025-11-10", "source": "s.txt"}
+    out = papers_table_html([row], 1, 0)
+    assert '<details class="paper"><summary>A &#60;i&#62;title&#60;/i&#62;</summary>' in out
+    button = re.search(r'<button type="button" class="ask-paper" data-paper-id="([^"]*)">', out)
+    assert button and html.unescape(button.group(1)) == row["paper_id"]  # the id comes back whole, as data
+    assert 'href="https://arxiv.org/abs/2511.01234"' in out and "<b>" not in out
+    assert "<details" not in papers_table_html([{**row, "abstract": ""}], 1, 0)  # nothing to open: a plain title

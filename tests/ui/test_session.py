@@ -3,9 +3,7 @@ with nothing to follow is asked back by the engine: tests/rag/question/test_unde
 
 from __future__ import annotations
 
-import pytest
-
-from ui.session import Stops, answered, drop_last, message_text, search_filters
+from ui.session import Stops, drop_last, message_text, search_filters
 
 ANSWER = {"question": "What makes hypernetworks hard to train?", "citations": [{"n": 1, "paper_id": "p"}]}
 
