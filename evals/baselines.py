@@ -36,9 +36,11 @@ class PlainRetrievers:
         import numpy as np
         import Stemmer
 
-        got = engine.library.chroma.papers.get(include=["documents", "metadatas", "embeddings"])
+        got = engine.library.chroma.papers.get(include=["metadatas", "embeddings"])
         ids = list(got["ids"])
-        texts = [f"{m['title']} {d}" for m, d in zip(got["metadatas"], got["documents"])]
+        stored = engine.library.get_papers(ids)  # abstracts live in the sentence records (rag/library/chroma.py)
+        texts = [f"{m['title']} {stored[pid].paper.abstract if pid in stored else ''}"
+                 for pid, m in zip(ids, got["metadatas"])]
         stemmer = Stemmer.Stemmer("english")
         model = bm25s.BM25()
         model.index(bm25s.tokenize(texts, stopwords="en", stemmer=stemmer, show_progress=False), show_progress=False)

@@ -143,12 +143,14 @@ def assert_consistent(settings, *, vectors: bool = False) -> None:
     from rag.library.codec import unpack
 
     library = Library(settings)
-    res = library.chroma.papers.get(include=["metadatas", "documents"])
-    papers = {pid: (m, d) for pid, m, d in zip(res["ids"], res["metadatas"], res["documents"])}
+    rows = library.chroma.paper_rows(list(library.chroma.iter_ids()))
+    records = library.chroma.get_papers(list(rows))
+    papers = {pid: (meta, records[pid].paper.abstract) for pid, (meta, _) in rows.items()}
     sentences = library.chroma.get_sentences(list(papers))
     assert sentences.keys() == papers.keys()
     for pid, (meta, abstract) in papers.items():
         rec = sentences[pid]
+        assert records[pid].complete and abstract, pid
         assert rec.content_hash == meta["content_hash"], pid
         assert len(rec.spans) == meta["n_sentences"] == len(unpack(rec.payload, 384)), pid
         assert all(0 <= a < b <= len(abstract) for a, b in rec.spans), pid

@@ -2,9 +2,10 @@
 the evals ask it questions; nothing else touches Chroma or the lexical index.
 
 What lives where (see rag/library/chroma.py):
-  - Chroma is the single source of truth: paper vectors, abstracts and metadata; sentence spans and vectors; the
-    change log. A process holds nothing proportional to the collection beyond what Chroma itself loads (the
-    HNSW index of the paper vectors, about 1.5 KB per paper).
+  - Chroma is the single source of truth: paper vectors and metadata; abstracts with their sentence spans and
+    vectors (the sentence records: Chroma would full-text index them as documents); the change log. A process
+    holds nothing proportional to the collection beyond what Chroma itself loads (the HNSW index of the paper
+    vectors, about 1.5 KB per paper).
   - Sources (rag/library/sources.py): each paper's record names the files or uploads holding it, and a small
     record per source says its kind, how many papers it holds and when it was ingested. Writes keep them in step;
     removing a source removes the papers no other source holds.
@@ -37,12 +38,16 @@ from rag.instructions import addresses_a_model
 from rag.library.changes import HORIZON_SECONDS, Change, ChangeLog, new_writer_id
 from rag.library.chroma import (
     CLIENTS,
+    READABLE_LAYOUTS,
     ChromaCollections,
     PaperRecord,
     SentenceRecord,
+    paper_from_metadata,
     read_only,
     read_only_store,
     source_name,
+    sources_of,
+    stored_abstract,
     unreachable,
 )
 from rag.library.codec import pack, unpack
@@ -161,9 +166,12 @@ class Library:
         self._opened_at = 0.0  # when the Chroma client was (re)opened
         self._checked: str | None = None  # vector space already checked against the manifest
         self._dim: int | None = None
-        self._sentence_cache: OrderedDict[tuple[str, str], tuple[list[tuple[int, int]], "np.ndarray"]] = OrderedDict()
+        # (paper id, content hash) -> spans, vectors and the abstract (None: a layout-2 record, see its document)
+        self._sentence_cache: OrderedDict[tuple[str, str], tuple[list[tuple[int, int]], "np.ndarray", str | None]] \
+            = OrderedDict()
         self._cache_lock = threading.Lock()
         self._sources_ready: str | None = None  # the sources collection known to name every paper's sources
+        self._layout_for: str | None = None  # the papers collection whose manifest says layout SCHEMA_VERSION
 
     # ----- where things are -------------------------------------------------------------------------------
     @property
@@ -213,7 +221,7 @@ class Library:
             )
         have = self.chroma.manifest()
         rebuild = "Run `paperrag ingest --rebuild PATH...` to rebuild the index with the configured settings."
-        if have.get("paperrag_schema") != SCHEMA_VERSION:
+        if have.get("paperrag_schema") not in READABLE_LAYOUTS:
             raise ModelMismatchError(
                 f"the index at {self.location} has schema version {have.get('paperrag_schema', 'unknown')}, this "
                 f"PaperRAG uses {SCHEMA_VERSION}. " + rebuild
@@ -520,12 +528,10 @@ class Library:
         ids = self.chroma.find(
             {p.arxiv_id for p in papers if p.arxiv_id}, {p.doi for p in papers if p.doi}, {p.title_key for p in papers}
         )
-        records = self.chroma.get_papers(ids)
-        sentence_hashes = {pid: s.content_hash for pid, s in self.chroma.get_sentences(list(records)).items()}
-        return [
-            StoredPaper(pid, r.content_hash if sentence_hashes.get(pid) == r.content_hash else "", r.paper, r.sources)
-            for pid, r in records.items()
-        ]
+        records = self.chroma.get_papers(ids)  # an incomplete paper's abstract is "" when not known: the
+        # candidate's fills it (ingest/dedup.py merge), never another version's text
+        return [StoredPaper(pid, r.content_hash if r.complete else "", r.paper, r.sources)
+                for pid, r in records.items()]
 
     def write(
         self,
@@ -582,6 +588,11 @@ class Library:
                     had = set(before[pid][0]) if pid in before else set()
                     delta.update({n: 1 for n in set(names) - had})
                     delta.subtract({n: 1 for n in had - set(names)})
+                if papers and self._layout_for != self.chroma.collection_id:
+                    if self.chroma.upgrade_layout():  # before the first record of the new layout is written
+                        self._say(f"the index at {self.location} now stores abstracts beside their sentences "
+                                  f"(schema {SCHEMA_VERSION}); papers written before keep theirs where they are")
+                    self._layout_for = self.chroma.collection_id
                 change = self.log.begin(ids + deletes + list(retag))
                 self.chroma.delete(deletes)
                 self.chroma.write([(v.paper, v.vector, v.spans, pack(v.sentence_vectors)) for v in papers], after)
@@ -790,18 +801,18 @@ class Library:
     def _fetch_sentences(self, ids: Sequence[str]) -> dict[str, SentenceRecord]:
         return self.chroma.get_sentences(ids)
 
-    def _cached(self, key: tuple[str, str]) -> tuple[list[tuple[int, int]], "np.ndarray"] | None:
+    def _cached(self, key: tuple[str, str]) -> tuple[list[tuple[int, int]], "np.ndarray", str | None] | None:
         with self._cache_lock:
             hit = self._sentence_cache.get(key)
             if hit is not None:
                 self._sentence_cache.move_to_end(key)
             return hit
 
-    def _cache(self, pid: str, rec: SentenceRecord) -> tuple[list[tuple[int, int]], "np.ndarray"]:
+    def _cache(self, pid: str, rec: SentenceRecord) -> tuple[list[tuple[int, int]], "np.ndarray", str | None]:
         if self._dim is None:
             self._dim = int(self.chroma.manifest()["embedding_dim"])
         dim = self._dim
-        value = (rec.spans, unpack(rec.payload, dim) if rec.spans else _empty(dim))
+        value = (rec.spans, unpack(rec.payload, dim) if rec.spans else _empty(dim), rec.abstract)
         with self._cache_lock:
             self._sentence_cache[(pid, rec.content_hash)] = value
             while len(self._sentence_cache) > SENTENCE_CACHE:
@@ -810,24 +821,30 @@ class Library:
 
     @_guarded
     def passages(self, paper_ids: Sequence[str]) -> dict[str, Passage]:
-        """Records and sentences (with vectors and terms) of these papers, as stored now."""
-        records = self.chroma.get_papers(paper_ids)
-        vectors: dict[str, tuple[list[tuple[int, int]], np.ndarray]] = {}
+        """Records and sentences (with vectors and terms) of these papers, as stored now. A paper whose write was
+        interrupted has no sentences, and no abstract unless its record still holds its own (chroma.py)."""
+        rows = self.chroma.paper_rows(paper_ids)
+        found: dict[str, tuple[list[tuple[int, int]], np.ndarray, str | None]] = {}
         missing = []
-        for pid, r in records.items():
-            hit = self._cached((pid, r.content_hash))
+        for pid, (meta, _) in rows.items():
+            hit = self._cached((pid, meta.get("content_hash", "")))
             if hit is not None:
-                vectors[pid] = hit
+                found[pid] = hit
             else:
                 missing.append(pid)
         for pid, rec in self._fetch_sentences(missing).items() if missing else []:
-            if rec.content_hash == records[pid].content_hash:
-                vectors[pid] = self._cache(pid, rec)
+            if rec.content_hash == rows[pid][0].get("content_hash", ""):
+                found[pid] = self._cache(pid, rec)
         out = {}
-        for pid, r in records.items():
+        for pid, (meta, doc) in rows.items():
+            hit = found.get(pid)
+            abstract = hit[2] if hit is not None and hit[2] is not None else stored_abstract(meta, doc, None)
+            complete = hit is not None and abstract is not None
+            r = PaperRecord(pid, meta.get("content_hash", ""), paper_from_metadata(meta, abstract or ""),
+                            sources_of(meta), complete=complete)
             sentences, withheld = [], []
-            if pid in vectors:
-                spans, vecs = vectors[pid]
+            if complete:
+                spans, vecs, _ = hit
                 for (a, b), v in zip(spans, vecs):
                     text = r.paper.abstract[a:b]
                     if addresses_a_model(text):

@@ -1,9 +1,10 @@
 """The Chroma side of the library: three collections that hold everything a question needs.
 
-  {name}            one record per paper: the paper vector (title + abstract, as far as the encoder reads),
-                    the abstract as the document, the paper's metadata. This is what dense search queries.
-  {name}-sentences  one record per paper: its sentence spans and their vectors, packed (rag/library/codec.py).
-                    Read by id for the few papers a question retrieved, never searched.
+  {name}            one record per paper: the paper vector (title + abstract, as far as the encoder reads) and
+                    the paper's metadata, no document. This is what dense search queries.
+  {name}-sentences  one record per paper: its abstract, its sentence spans (offsets into that abstract) and their
+                    vectors, packed (rag/library/codec.py). Read by id for the few papers a question retrieved
+                    (and by the lexical index's rebuild), never searched.
   {name}-changes    the change log: one record per write, so every process (and every client of a shared Chroma
                     server) learns what changed since it last looked (rag/library/changes.py).
   {name}-sources    one record per source (a file ingested, an upload, the bundled corpus): its kind, how many
@@ -15,6 +16,23 @@ as soon as any of its vectors is read (measured: `get(include=["embeddings"])` o
 collection took the process from 92 MB to 475 MB). Sentences are ten times as many as papers, so their vectors
 live as a packed string in the metadata of a record whose own vector is a 1-dimensional placeholder; reading them
 costs only the rows asked for.
+
+Why the abstract is not a Chroma document: Chroma keeps a trigram full-text index (SQLite FTS5) of every document
+and a copy of it as metadata, and PaperRAG never searches it (lexical search is tantivy, rag/library/lexical.py).
+Writing it cost a third of the write time and a fifth of the disk, more as the store grows (issue 18); Chroma's
+Schema API accepts switching that index off, but embedded Chroma (1.5.9) writes it all the same. So the abstract is
+metadata of the sentence record, where the spans that index into it already are.
+
+Layouts (the manifest's `paperrag_schema`, rag/types.py SCHEMA_VERSION):
+  2  the abstract is the paper record's document; sentence records hold content_hash, spans, vectors.
+  3  the abstract is the sentence record's `abstract`; paper records are written without a document and carry
+     `layout: 3`. A store of layout 2 is read as it is and becomes layout 3 at its first write (its manifest says
+     so, and PaperRAG of layout 2 refuses it from then on, instead of reading empty abstracts): its old records
+     keep their document until they are written again (`paperrag ingest --rebuild` writes them all anew).
+A paper's abstract is the one of its sentence record when that record carries the paper's content hash; else,
+for a paper record written in layout 2 (no `layout`), its document, which was written with it; else it is not
+known (a write interrupted between the two records): the paper is incomplete, is shown with no abstract and no
+sentences, and the next ingest writes it again. Never another version's text.
 
 The collection metadata of {name} is the manifest: embedding model, dimension, backend, quantization and schema.
 """
@@ -30,7 +48,7 @@ from typing import Any, Iterable, Iterator, Sequence
 from rag.errors import StoreError
 from rag.locks import SharedExclusive
 from rag.settings import Settings
-from rag.types import Paper
+from rag.types import SCHEMA_VERSION, Paper
 
 # Every library call holds CLIENTS shared; a reopen holds it alone (rag/locks.py SharedExclusive).
 CLIENTS = SharedExclusive()
@@ -42,6 +60,8 @@ CHANGES_SUFFIX = "-changes"
 SOURCES_SUFFIX = "-sources"
 POINTER_SUFFIX = "-current"
 PAGE = 500
+LAYOUT = SCHEMA_VERSION  # 3, what `write` writes (module docstring), as the manifest's paperrag_schema says
+READABLE_LAYOUTS = (2, 3)  # the layouts this code reads
 
 
 def placeholder(key: str) -> list[float]:
@@ -100,20 +120,41 @@ def paper_from_metadata(meta: dict[str, Any], abstract: str) -> Paper:
 
 
 @dataclass
+class SentenceRecord:
+    content_hash: str
+    spans: list[tuple[int, int]]
+    payload: str  # packed vectors, one per span
+    abstract: str | None = None  # the text the spans index into (None: written in layout 2, see the document)
+
+
+@dataclass
 class PaperRecord:
     """A paper as stored: its id, content hash and fields (abstract included)."""
 
     paper_id: str
     content_hash: str
-    paper: Paper
+    paper: Paper  # its abstract is "" when not known (`complete` False)
     sources: list[str] = field(default_factory=list)  # names of the sources holding it
+    complete: bool = True  # False: a write of it was interrupted (sentences of another version, abstract unknown)
 
 
-@dataclass
-class SentenceRecord:
-    content_hash: str
-    spans: list[tuple[int, int]]
-    payload: str  # packed vectors, one per span
+def stored_abstract(meta: dict[str, Any], document: str | None, sentences: SentenceRecord | None) -> str | None:
+    """The abstract of the paper record `meta`: its sentence record's when that carries the same content hash;
+    else, for a record written in layout 2, its document (written in the same upsert, so the same version); else
+    None (unknown: never another version's text)."""
+    if sentences is not None and sentences.content_hash == meta.get("content_hash") and sentences.abstract is not None:
+        return sentences.abstract
+    if not meta.get("layout") and document is not None:
+        return document
+    return None
+
+
+def paper_record(pid: str, meta: dict[str, Any], document: str | None, sentences: SentenceRecord | None) -> PaperRecord:
+    """A paper record from its metadata, its document (layout 2) and its sentence record."""
+    same = sentences if sentences is not None and sentences.content_hash == meta.get("content_hash") else None
+    abstract = stored_abstract(meta, document, same)
+    return PaperRecord(pid, meta.get("content_hash", ""), paper_from_metadata(meta, abstract or ""), sources_of(meta),
+                       complete=abstract is not None and same is not None)
 
 
 class ChromaCollections:
@@ -348,12 +389,19 @@ class ChromaCollections:
         return int(self.papers.count())
 
     def get_papers(self, ids: Sequence[str]) -> dict[str, PaperRecord]:
-        out: dict[str, PaperRecord] = {}
+        """The stored records of these papers, abstracts included (read from their sentence records)."""
+        rows = self.paper_rows(ids)
+        sentences = self.get_sentences(list(rows))
+        return {pid: paper_record(pid, meta, doc, sentences.get(pid)) for pid, (meta, doc) in rows.items()}
+
+    def paper_rows(self, ids: Sequence[str]) -> dict[str, tuple[dict[str, Any], str | None]]:
+        """(metadata, document) of each of these papers that is stored; the document is None for papers written
+        in layout 3 (their abstract is in the sentence record: `get_papers`, `paper_record`)."""
+        out: dict[str, tuple[dict[str, Any], str | None]] = {}
         for part in _parts(list(dict.fromkeys(ids))):
             res = self.papers.get(ids=part, include=["metadatas", "documents"])
-            for pid, meta, doc in zip(res["ids"], res["metadatas"], res["documents"]):
-                out[pid] = PaperRecord(pid, meta.get("content_hash", ""), paper_from_metadata(meta, doc or ""),
-                                       sources_of(meta))
+            for pid, meta, doc in zip(res["ids"], res["metadatas"], res["documents"] or [None] * len(res["ids"])):
+                out[pid] = (meta, doc)
         return out
 
     def get_sources(self, ids: Sequence[str]) -> dict[str, tuple[list[str], str]]:
@@ -402,7 +450,8 @@ class ChromaCollections:
             res = self.sentences.get(ids=part, include=["metadatas"])
             for pid, meta in zip(res["ids"], res["metadatas"]):
                 spans = [tuple(x) for x in json.loads(meta["spans"])]
-                out[pid] = SentenceRecord(meta["content_hash"], spans, meta["vectors"])  # type: ignore[arg-type]
+                out[pid] = SentenceRecord(meta["content_hash"], spans, meta["vectors"],  # type: ignore[arg-type]
+                                          meta.get("abstract"))
         return out
 
     def find(self, arxiv_ids: set[str], dois: set[str], title_keys: set[str]) -> list[str]:
@@ -450,8 +499,9 @@ class ChromaCollections:
         """Add or replace papers: (paper, paper vector, sentence spans, packed sentence vectors) each, with the
         names of the sources holding each (`sources`, by paper id).
 
-        Sentences are written first: a paper becomes visible when its paper record is written, and a reader that
-        finds a paper record whose sentence record carries another content hash treats the paper as incomplete."""
+        Sentences (with the abstract) are written first: a paper becomes visible when its paper record is written,
+        and a reader that finds a paper record whose sentence record carries another content hash treats the paper
+        as incomplete. The paper record has no document (layout 3, module docstring): Chroma would index it."""
         import numpy as np
 
         if not papers:
@@ -461,16 +511,27 @@ class ChromaCollections:
             ids=ids,
             embeddings=np.asarray([placeholder(i) for i in ids], dtype=np.float32),
             metadatas=[
-                {"content_hash": p.content_hash, "spans": json.dumps(spans), "vectors": payload}
+                {"content_hash": p.content_hash, "spans": json.dumps(spans), "vectors": payload, "abstract": p.abstract}
                 for p, _, spans, payload in papers
             ],
         )
         self.papers.upsert(
             ids=ids,
             embeddings=np.asarray([v for _, v, _, _ in papers], dtype=np.float32),
-            metadatas=[paper_metadata(p, len(spans), (sources or {}).get(p.paper_id, ())) for p, _, spans, _ in papers],
-            documents=[p.abstract for p, _, _, _ in papers],
+            metadatas=[{**paper_metadata(p, len(spans), (sources or {}).get(p.paper_id, ())), "layout": LAYOUT}
+                       for p, _, spans, _ in papers],
         )
+
+    def upgrade_layout(self) -> bool:
+        """Say in the manifest that this store holds layout-3 records (before the first is written into a store of
+        layout 2), so PaperRAG that reads only layout 2 refuses it. True when the manifest was changed."""
+        handle = self.fresh_handle(self.names()[0])
+        manifest = dict(handle.metadata or {}) if handle is not None else {}
+        if handle is None or manifest.get("paperrag_schema") == LAYOUT:
+            return False
+        handle.modify(metadata={**manifest, "paperrag_schema": LAYOUT})
+        self._handles.pop(self.names()[0], None)
+        return True
 
     def set_sources(self, sources: dict[str, Sequence[str]], paths: dict[str, str] | None = None) -> None:
         """Change which sources hold these papers (and, for those in `paths`, the file they are said to come

@@ -19,9 +19,12 @@ def ingestor(settings, embedder):
 
 
 def stored(settings) -> dict[str, tuple[dict, str]]:
-    """paper id -> (metadata, abstract) of every paper record, read from Chroma directly."""
-    res = Library(settings).chroma.papers.get(include=["metadatas", "documents"])
-    return {pid: (m, d) for pid, m, d in zip(res["ids"], res["metadatas"], res["documents"])}
+    """paper id -> (metadata, abstract) of every paper record, read from Chroma directly (the abstract from the
+    paper's sentence record)."""
+    chroma = Library(settings).chroma
+    rows = chroma.paper_rows(list(chroma.iter_ids()))
+    records = chroma.get_papers(list(rows))
+    return {pid: (meta, records[pid].paper.abstract) for pid, (meta, _) in rows.items()}
 
 
 def papers_by_title(settings) -> dict[str, list[dict]]:

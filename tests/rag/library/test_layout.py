@@ -1,0 +1,153 @@
+"""The store layout (rag/library/chroma.py): abstracts live in the sentence records, never as Chroma documents, so
+Chroma keeps no full-text index of them (issue 18); a store written before (layout 2, the abstract as the paper
+record's document) answers as it is, and a paper whose write was interrupted never shows another version's text."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+
+import numpy as np
+
+from conftest import FIXTURES, QUOKKA, QUOKKA_QUESTION, assert_consistent
+from ingest.pipeline import Ingestor
+from rag.engine import Engine
+from rag.library import Library
+
+RELP = "What Pearson correlation does RelP reach on MLP outputs in GPT-2 Large?"
+
+
+def ingest(settings, embedder, *paths):
+    return Ingestor(settings, embedder=embedder).run(list(paths), progress=False)
+
+
+def corpus(tmp_path):
+    quokka = tmp_path / "quokka.jsonl"
+    quokka.write_text(json.dumps(QUOKKA) + "\n")
+    return [FIXTURES / "daily_small.txt", quokka]
+
+
+def quotes_its_abstract(answer) -> None:
+    """The answer cites the Quokka paper and every sentence it quotes is in its source's abstract."""
+    assert not answer.abstained
+    assert answer.citations[0].title == QUOKKA["title"]
+    abstracts = {s.paper_id: s.abstract for s in answer.sources}
+    assert abstracts[answer.citations[0].paper_id] == QUOKKA["abstract"]
+    quoted = [(s.quote, pid) for s in answer.sentences if s.quote for pid in s.paper_ids]
+    assert quoted and all(q in abstracts[pid] for q, pid in quoted)
+
+
+def fulltext_rows(settings) -> int:
+    db = sqlite3.connect(f"file:{settings.store.persist_dir / 'chroma.sqlite3'}?mode=ro", uri=True)
+    try:
+        return db.execute("select count(*) from embedding_fulltext_search").fetchone()[0]
+    finally:
+        db.close()
+
+
+def to_layout_2(settings) -> None:
+    """Rewrite the store as PaperRAG wrote it before abstracts moved (schema 2): each abstract as its paper
+    record's document, sentence records without it, no `layout` on paper records, the manifest saying 2."""
+    chroma = Library(settings).chroma
+    papers, sentences = chroma.papers, chroma.sentences
+    p = papers.get(include=["metadatas", "embeddings"])
+    s = sentences.get(include=["metadatas", "embeddings"])
+    abstract = {pid: m["abstract"] for pid, m in zip(s["ids"], s["metadatas"])}
+    papers.delete(ids=p["ids"])
+    sentences.delete(ids=s["ids"])
+    sentences.add(ids=s["ids"], embeddings=np.asarray(s["embeddings"], dtype=np.float32),
+                  metadatas=[{k: v for k, v in m.items() if k != "abstract"} for m in s["metadatas"]])
+    papers.add(ids=p["ids"], embeddings=np.asarray(p["embeddings"], dtype=np.float32),
+               metadatas=[{k: v for k, v in m.items() if k != "layout"} for m in p["metadatas"]],
+               documents=[abstract[pid] for pid in p["ids"]])
+    papers.modify(metadata={**(papers.metadata or {}), "paperrag_schema": 2})
+
+
+def test_abstracts_are_not_chroma_documents_and_answers_still_quote_them(settings, embedder, tmp_path):
+    ingest(settings, embedder, *corpus(tmp_path))
+    library = Library(settings)
+    n = library.count()
+    assert library.manifest()["paperrag_schema"] == 3
+    got = library.chroma.papers.get(include=["documents", "metadatas"])
+    assert len(got["ids"]) == n and got["documents"] == [None] * n
+    assert all(m["layout"] == 3 for m in got["metadatas"])
+    assert fulltext_rows(settings) == 0  # Chroma's FTS5 trigram index holds nothing
+    db = sqlite3.connect(f"file:{settings.store.persist_dir / 'chroma.sqlite3'}?mode=ro", uri=True)
+    try:  # ... while the abstracts did reach Chroma's tables, as sentence-record metadata
+        assert db.execute("select count(*) from embedding_metadata where key = 'abstract'").fetchone()[0] == n
+    finally:
+        db.close()
+    assert_consistent(settings)
+    quotes_its_abstract(Engine(settings, embedder=embedder).ask(QUOKKA_QUESTION))
+
+
+def test_a_store_written_before_answers_without_a_rebuild(settings, embedder, tmp_path):
+    files = corpus(tmp_path)
+    ingest(settings, embedder, *files)
+    before = Library(settings).get_papers(list(Library(settings).chroma.iter_ids()))
+    to_layout_2(settings)
+    shutil.rmtree(settings.store.cache_dir)  # a client with an empty cache rebuilds the lexical index from Chroma
+    library = Library(settings)
+    assert library.chroma.papers.get(include=["documents"])["documents"][0]  # the old layout, for real
+    assert {pid: r.paper.abstract for pid, r in library.get_papers(list(before)).items()} == {
+        pid: r.paper.abstract for pid, r in before.items()}
+    engine = Engine(settings, embedder=embedder)
+    quotes_its_abstract(engine.ask(QUOKKA_QUESTION))
+    relp = engine.ask(RELP)  # a paper the lexical index rebuilt from the documents finds and quotes
+    assert relp.citations[0].title.startswith("RelP") and any("0.956" in s.quote for s in relp.sentences)
+    assert library.manifest()["paperrag_schema"] == 2  # reading changed nothing
+
+    # Every stored paper is complete: ingesting the same files again rewrites nothing.
+    again = ingest(settings, embedder, *files)
+    assert (again.new, again.updated, again.unchanged) == (0, 0, len(before))
+
+    # A changed paper is written in the new layout; the manifest says so, the other papers stay as they were.
+    changed = dict(QUOKKA, abstract=QUOKKA["abstract"] + " It also halves the lattice drift on Numbat-3.")
+    files[1].write_text(json.dumps(changed) + "\n")
+    report = ingest(settings, embedder, *files)
+    assert (report.new, report.updated) == (0, 1)
+    library = Library(settings)
+    assert library.manifest()["paperrag_schema"] == 3
+    pid = "arxiv:" + QUOKKA["id"]
+    got = library.chroma.papers.get(include=["documents", "metadatas"])
+    layouts = {i: m.get("layout") for i, m in zip(got["ids"], got["metadatas"])}
+    assert layouts.pop(pid) == 3 and set(layouts.values()) == {None}
+    assert library.get_papers([pid])[pid].paper.abstract == changed["abstract"]  # not the stale document
+    assert_consistent(settings)
+    answer = Engine(settings, embedder=embedder).ask("What does Quokka-Drift halve on Numbat-3?")
+    assert answer.citations[0].title == QUOKKA["title"]
+    assert any("Numbat-3" in s.quote for s in answer.sentences)
+
+
+def test_an_interrupted_write_never_shows_another_versions_text(settings, embedder, tmp_path):
+    """The sentence record (written first) carries a newer version than the paper record: the paper is incomplete
+    (written again by the next ingest); its abstract is its own document in a layout-2 record, else unknown."""
+    files = corpus(tmp_path)
+    ingest(settings, embedder, *files)
+    pid = "arxiv:" + QUOKKA["id"]
+    newer = "A later version of the abstract that was never completely written."
+
+    def interrupt(library) -> None:
+        s = library.chroma.sentences
+        rec = s.get(ids=[pid], include=["metadatas"])["metadatas"][0]
+        s.update(ids=[pid], metadatas=[{**rec, "content_hash": "0123456789abcdef", "abstract": newer}])
+
+    library = Library(settings)
+    interrupt(library)
+    for r in (library.get_papers([pid])[pid], library.passages([pid])[pid].record):
+        assert not r.complete and r.paper.abstract == ""  # layout 3: the text is not known
+    assert library.passages([pid])[pid].sentences == []
+    assert [p.content_hash for p in library.find([library.get_papers([pid])[pid].paper])] == [""]
+    report = ingest(settings, embedder, *files)
+    assert report.updated == 1
+    assert_consistent(settings)
+
+    to_layout_2(settings)
+    library = Library(settings)
+    interrupt(library)
+    for r in (library.get_papers([pid])[pid], library.passages([pid])[pid].record):
+        assert not r.complete and r.paper.abstract == QUOKKA["abstract"]  # its own document, not `newer`
+    assert library.passages([pid])[pid].sentences == []
+    assert ingest(settings, embedder, *files).updated == 1
+    assert_consistent(settings)
