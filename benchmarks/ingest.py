@@ -9,7 +9,8 @@ Default corpus: the 1,000 pubmedqa-dev abstracts. Printed, in papers/s:
   bare onnx-int8  the same texts through PaperRAG's int8 ONNX export (batch 32).
   ingest BACKEND  `Ingestor.run` end to end into a fresh store, model already loaded: parse, dedup lookup, encode
                   the paper text and every sentence, write Chroma (papers, sentences, change log) and the
-                  lexical index. One row per backend, with its ratio to bare torch.
+                  lexical index. One row per backend, with its ratio to bare torch. `paperrag ingest` encodes with
+                  embedding.ingest_backend (auto: torch-bf16 on a CPU with AMX, else the question backend).
   query p50       one question's embedding, per backend (200 questions).
   first run       a new process ingesting the bundled 87 papers into an empty store with an empty model cache (what
                   the first `make run` does, ONNX export included), wall time.
@@ -32,7 +33,7 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 PUBMEDQA = ROOT.parent / "shared" / "datasets" / "pubmedqa-dev" / "corpus.jsonl"
-BACKENDS = ("torch", "onnx", "onnx-int8")
+from rag.embeddings import BACKENDS  # noqa: E402  (torch, onnx, onnx-int8, torch-bf16)
 
 
 def main() -> None:
@@ -50,7 +51,7 @@ def main() -> None:
     from evals.metrics import percentile
     from ingest.pipeline import Ingestor
     from ingest.readers import read_records
-    from rag.embeddings import Embedder
+    from rag.embeddings import Embedder, ingest_backend
     from rag.settings import load_settings
     from rag.types import Paper
 
@@ -117,8 +118,9 @@ def main() -> None:
 
     med = {k: statistics.median(v) for k, v in results.items()}
     base = med["bare torch"]
+    default = load_settings(ROOT / "config.yaml").embedding
     print(f"\ncorpus: {args.corpus} ({n} papers), {args.repeat} repetition(s), median papers/s; "
-          f"default backend: {load_settings(ROOT / 'config.yaml').embedding.backend}")
+          f"questions: {default.backend}, ingest: {ingest_backend(default)} (ingest_backend {default.ingest_backend})")
     print(f"{'':26} {'papers/s':>9} {'x bare torch':>13}")
     for k in ("bare torch", "bare onnx-int8", *(f"ingest {b}" for b in BACKENDS)):
         print(f"{k:26} {med[k]:9.1f} {med[k] / base:13.2f}")

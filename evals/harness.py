@@ -110,14 +110,15 @@ def run(
 
     from evals.baselines import PlainRetrievers
     from ingest.pipeline import Ingestor
-    from rag.embeddings import Embedder
+    from rag.embeddings import Embedder, ingest_backend
     from rag.engine import Engine
 
     items = load_dataset(dataset or DEFAULT_DATASET, verdicts=verdicts, ask=ask)
     corpus_paths = [Path(c) for c in (corpus or settings.ingest.default_paths)]
     s = eval_settings(settings, corpus_paths)
     embedder = embedder or Embedder(s.embedding)
-    Ingestor(s, embedder=embedder).run(corpus_paths, progress=progress)
+    ingest_with = embedder if ingest_backend(s.embedding) == embedder.backend else Embedder.for_ingest(s.embedding)
+    Ingestor(s, embedder=ingest_with).run(corpus_paths, progress=progress)  # as `paperrag ingest` encodes
     engine = Engine(s, embedder=embedder).warm_up()
 
     chosen = with_baselines(variants or available_variants(s))

@@ -185,7 +185,7 @@ class Ingestor:
 
     def __init__(self, settings: Settings, embedder: Embedder | None = None, library: Library | None = None):
         self.settings = settings
-        self.embedder = embedder or Embedder(settings.embedding)
+        self.embedder = embedder or Embedder.for_ingest(settings.embedding)
         self.library = library or Library(settings)
 
     def run(

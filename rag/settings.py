@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, SettingsError
 
 from rag.tuning import DEFAULT as TUNED
@@ -63,18 +63,36 @@ class EmbeddingSettings(_Section):
             "sentence-transformers folder. Never a hub name: nothing is downloaded."
         ),
     )
-    backend: Literal["torch", "onnx", "onnx-int8"] = Field(
+    backend: Literal["torch", "onnx", "onnx-int8", "torch-bf16"] = Field(
         "onnx",
         description=(
-            "torch: sentence-transformers on PyTorch; onnx: the same model run by onnxruntime (same vectors, "
-            "faster); onnx-int8: int8-quantized weights (fastest; its vectors differ slightly, so a store built "
-            "with it needs it). See README 'Ingest speed' for the measurements behind the default."
+            "What encodes questions (and papers, see ingest_backend). torch: sentence-transformers on PyTorch; "
+            "onnx: the same model run by onnxruntime (same vectors, faster); onnx-int8: int8-quantized weights "
+            "(its vectors differ slightly, so a store built with it needs it); torch-bf16: torch under bfloat16 "
+            "autocast (same vectors as torch and onnx; fast only on CPUs with AMX). See README 'What gets a "
+            "vector, and ingest speed' for the measurements behind the defaults."
+        ),
+    )
+    ingest_backend: Literal["auto", "torch", "onnx", "onnx-int8", "torch-bf16"] = Field(
+        "auto",
+        description=(
+            "What encodes papers at ingest. auto: torch-bf16 where the CPU has AMX-BF16 and backend is torch or "
+            "onnx (3x faster there, the same vectors), else backend. Must make the vectors backend makes."
         ),
     )
     batch_size: int | None = Field(
         None, ge=1, le=4096,
         description="Texts per encoder call. Unset: the fastest measured for the backend (rag/embeddings.py).",
     )
+
+    @model_validator(mode="after")
+    def _one_vector_space(self) -> "EmbeddingSettings":
+        if self.ingest_backend != "auto" and (self.ingest_backend == "onnx-int8") != (self.backend == "onnx-int8"):
+            raise ValueError(
+                f"ingest_backend {self.ingest_backend} and backend {self.backend} make different vectors (int8 and "
+                "float): set both to onnx-int8, or neither, or ingest_backend to auto"
+            )
+        return self
     device: str = Field("cpu", description="Torch device for the encoder (torch backend).")
     cache_dir: Path = Field(
         Path(".paperrag/models"), description="Where the ONNX export of the model is kept (made on first use)."

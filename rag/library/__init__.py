@@ -232,7 +232,7 @@ class Library:
             want = f"{embedder.model_id} (backend {embedder.backend}, quantization {embedder.quantization})"
             hint = ""
             if have.get("embedding_model") == embedder.model_id:
-                same = "onnx-int8" if have.get("embedding_quantization") != "none" else "torch or onnx"
+                same = "onnx-int8" if have.get("embedding_quantization") != "none" else "torch, onnx or torch-bf16"
                 hint = f"Set embedding.backend to {same} to use this index, or rebuild it: "
             raise ModelMismatchError(
                 f"the index at {self.location} was built with {built} vectors; the config asks for {want}. "
