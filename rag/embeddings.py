@@ -254,12 +254,7 @@ class _TorchBf16(_Torch):
                 longest = -(-len(encodings[order[start]].ids) // 16) * 16
                 idx = order[start : start + max(1, min(batch_size, BF16_TOKENS_PER_BATCH // longest))]
                 start += len(idx)
-                ids = np.zeros((len(idx), longest), dtype=np.int64)
-                mask = np.zeros((len(idx), longest), dtype=np.int64)
-                for row, i in enumerate(idx):
-                    n = len(encodings[i].ids)
-                    ids[row, :n] = encodings[i].ids
-                    mask[row, :n] = 1
+                ids, mask = _padded(encodings, idx, longest)
                 feeds = {"input_ids": torch.from_numpy(ids).to(device), "attention_mask": torch.from_numpy(mask).to(device)}
                 hidden = self.network(**feeds).last_hidden_state.float()
                 weights = feeds["attention_mask"].unsqueeze(-1).float()
@@ -306,13 +301,7 @@ class _Onnx:
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         for s in range(0, len(order), batch_size):
             idx = order[s : s + batch_size]
-            longest = len(encodings[idx[0]].ids)
-            ids = np.zeros((len(idx), longest), dtype=np.int64)
-            mask = np.zeros((len(idx), longest), dtype=np.int64)
-            for row, i in enumerate(idx):
-                n = len(encodings[i].ids)
-                ids[row, :n] = encodings[i].ids
-                mask[row, :n] = 1
+            ids, mask = _padded(encodings, idx, len(encodings[idx[0]].ids))
             feeds = {"input_ids": ids, "attention_mask": mask}
             if "token_type_ids" in self.inputs:
                 feeds["token_type_ids"] = np.zeros_like(ids)
@@ -323,6 +312,19 @@ class _Onnx:
             if progress:
                 progress(len(idx))
         return out
+
+
+def _padded(encodings: Sequence[Any], idx: Sequence[int], length: int) -> "tuple[np.ndarray, np.ndarray]":
+    """Token ids and attention mask of the texts `idx`, zero-padded to `length`."""
+    import numpy as np
+
+    ids = np.zeros((len(idx), length), dtype=np.int64)
+    mask = np.zeros((len(idx), length), dtype=np.int64)
+    for row, i in enumerate(idx):
+        n = len(encodings[i].ids)
+        ids[row, :n] = encodings[i].ids
+        mask[row, :n] = 1
+    return ids, mask
 
 
 def _pooling_config(path: Path) -> dict[str, Any]:
