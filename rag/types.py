@@ -8,9 +8,10 @@ from dataclasses import asdict, dataclass, field
 
 from rag.text import normalize_title, short_hash
 
-# 3: the abstract lives in the sentence record, not as a Chroma document (rag/library/chroma.py; 2 is still read).
+# 4: the abstract is metadata of the paper record (rag/library/chroma.py; 2 and 3 are still read).
+# 3: the abstract lives in the sentence record, not as a Chroma document.
 # 2: one Chroma record per paper (paper vector) plus packed sentence vectors and a change log; 1 had chunks.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 _ARXIV_NEW = re.compile(r"^(\d{4}\.\d{4,5})(v\d+)?$")
 _ARXIV_OLD = re.compile(r"^([a-z\-]+(?:\.[A-Z]{2})?/\d{7})(v\d+)?$")

@@ -166,7 +166,7 @@ class Library:
         self._opened_at = 0.0  # when the Chroma client was (re)opened
         self._checked: str | None = None  # vector space already checked against the manifest
         self._dim: int | None = None
-        # (paper id, content hash) -> spans, vectors and the abstract (None: a layout-2 record, see its document)
+        # (paper id, content hash) -> spans, vectors and the abstract of a layout-3 sentence record (else None)
         self._sentence_cache: OrderedDict[tuple[str, str], tuple[list[tuple[int, int]], "np.ndarray", str | None]] \
             = OrderedDict()
         self._cache_lock = threading.Lock()
@@ -517,8 +517,8 @@ class Library:
 
     def _apply_to_lexical(self, lexical: LexicalIndex, paper_ids: Sequence[str]) -> None:
         """Make the lexical index hold what Chroma holds now for these papers."""
-        records = self.chroma.get_papers(paper_ids)
-        docs = [LexicalDoc(pid, r.content_hash, r.paper) for pid, r in records.items()]
+        records = self.chroma.paper_texts(paper_ids)
+        docs = [LexicalDoc(pid, content_hash, paper) for pid, (content_hash, paper) in records.items()]
         lexical.apply(docs, deletes=[pid for pid in paper_ids if pid not in records])
 
     # ----- writing --------------------------------------------------------------------------------------------
@@ -590,7 +590,7 @@ class Library:
                     delta.subtract({n: 1 for n in had - set(names)})
                 if papers and self._layout_for != self.chroma.collection_id:
                     if self.chroma.upgrade_layout():  # before the first record of the new layout is written
-                        self._say(f"the index at {self.location} now stores abstracts beside their sentences "
+                        self._say(f"the index at {self.location} now stores abstracts with their papers "
                                   f"(schema {SCHEMA_VERSION}); papers written before keep theirs where they are")
                     self._layout_for = self.chroma.collection_id
                 change = self.log.begin(ids + deletes + list(retag))
@@ -741,16 +741,17 @@ class Library:
             sentence_weight = self.settings.tuning.dense_sentence_weight
         hits = self._nearest(vector, n, filters)
         if not hits or sentence_weight <= 0:
-            return [(pid, score) for pid, score, _ in hits]
-        vectors = self._sentence_vectors({pid: meta.get("content_hash", "") for pid, _, meta in hits})
+            return hits
+        # Which version of each paper: the lexical index mirrors Chroma once refreshed, and reads it locally
+        vectors = self._sentence_vectors(self.lexical.hashes([pid for pid, _ in hits]))
         scored = []
-        for pid, score, _ in hits:
+        for pid, score in hits:
             v = vectors.get(pid)
             best = float(np.max(v @ vector)) if v is not None and len(v) else score
             scored.append((pid, (1 - sentence_weight) * score + sentence_weight * best))
         return sorted(scored, key=lambda x: -x[1])
 
-    def _nearest(self, vector: "np.ndarray", n: int, filters: Filters) -> list[tuple[str, float, dict[str, Any]]]:
+    def _nearest(self, vector: "np.ndarray", n: int, filters: Filters) -> list[tuple[str, float]]:
         """The n papers nearest to `vector` among those within the filters. A narrow filter goes into Chroma's
         search (its `where`, or the matching ids the lexical index lists); a broad one (at least BROAD_FILTER of
         the collection) lets Chroma search everything for proportionally more neighbours and keeps the matching
@@ -838,7 +839,9 @@ class Library:
         out = {}
         for pid, (meta, doc) in rows.items():
             hit = found.get(pid)
-            abstract = hit[2] if hit is not None and hit[2] is not None else stored_abstract(meta, doc, None)
+            abstract = (hit[2] if hit is not None and hit[2] is not None and "abstract" not in meta
+                        else stored_abstract(meta, doc, None))  # the record's own (layout 4), a layout-3
+            # sentence record's (cached with its content hash), or a layout-2 document
             complete = hit is not None and abstract is not None
             r = PaperRecord(pid, meta.get("content_hash", ""), paper_from_metadata(meta, abstract or ""),
                             sources_of(meta), complete=complete)

@@ -1,10 +1,10 @@
 """The Chroma side of the library: three collections that hold everything a question needs.
 
   {name}            one record per paper: the paper vector (title + abstract, as far as the encoder reads) and
-                    the paper's metadata, no document. This is what dense search queries.
-  {name}-sentences  one record per paper: its abstract, its sentence spans (offsets into that abstract) and their
-                    vectors, packed (rag/library/codec.py). Read by id for the few papers a question retrieved
-                    (and by the lexical index's rebuild), never searched.
+                    the paper's metadata, its abstract included, no document. This is what dense search queries.
+  {name}-sentences  one record per paper: its sentence spans (offsets into the abstract) and their vectors,
+                    packed (rag/library/codec.py), with the content hash of the version they were computed from.
+                    Read by id for the few papers a question retrieved, never searched.
   {name}-changes    the change log: one record per write, so every process (and every client of a shared Chroma
                     server) learns what changed since it last looked (rag/library/changes.py).
   {name}-sources    one record per source (a file ingested, an upload, the bundled corpus): its kind, how many
@@ -17,22 +17,28 @@ collection took the process from 92 MB to 475 MB). Sentences are ten times as ma
 live as a packed string in the metadata of a record whose own vector is a 1-dimensional placeholder; reading them
 costs only the rows asked for.
 
-Why the abstract is not a Chroma document: Chroma keeps a trigram full-text index (SQLite FTS5) of every document
-and a copy of it as metadata, and PaperRAG never searches it (lexical search is tantivy, rag/library/lexical.py).
-Writing it cost a third of the write time and a fifth of the disk, more as the store grows (issue 18); Chroma's
-Schema API accepts switching that index off, but embedded Chroma (1.5.9) writes it all the same. So the abstract is
-metadata of the sentence record, where the spans that index into it already are.
+Why the abstract is metadata of the paper record, not a Chroma document nor part of the sentence record:
+  - Chroma keeps a trigram full-text index (SQLite FTS5) of every document, and PaperRAG never searches it
+    (lexical search is tantivy, rag/library/lexical.py). Writing it cost a third of the write time and a fifth of
+    the disk, more as the store grows (issue 18); Chroma's Schema API accepts switching that index off, but
+    embedded Chroma (1.5.9) writes it all the same.
+  - Chroma's `get` cannot leave a metadata key out, and the sentence record carries the packed vectors (about
+    3.9 KB a paper): with the abstract there (layout 3), a client rebuilding its lexical index from a Chroma server
+    read every vector over HTTP: 599 s at 300,000 papers. Beside the paper's other fields it is read with them,
+    written in the same upsert, and so always the paper record's own version.
 
-Layouts (the manifest's `paperrag_schema`, rag/types.py SCHEMA_VERSION):
+Layouts (the manifest's `paperrag_schema`, rag/types.py SCHEMA_VERSION; each paper record's `layout`):
   2  the abstract is the paper record's document; sentence records hold content_hash, spans, vectors.
-  3  the abstract is the sentence record's `abstract`; paper records are written without a document and carry
-     `layout: 3`. A store of layout 2 is read as it is and becomes layout 3 at its first write (its manifest says
-     so, and PaperRAG of layout 2 refuses it from then on, instead of reading empty abstracts): its old records
-     keep their document until they are written again (`paperrag ingest --rebuild` writes them all anew).
-A paper's abstract is the one of its sentence record when that record carries the paper's content hash; else,
-for a paper record written in layout 2 (no `layout`), its document, which was written with it; else it is not
-known (a write interrupted between the two records): the paper is incomplete, is shown with no abstract and no
-sentences, and the next ingest writes it again. Never another version's text.
+  3  the abstract is the sentence record's `abstract`; paper records carry `layout: 3` and no document.
+  4  the abstract is the paper record's `abstract` (`layout: 4`); sentence records hold no text.
+A store of an older layout is read as it is and its manifest says 4 at its first write (so PaperRAG that reads
+only older layouts refuses it from then on, instead of reading empty abstracts); its old records keep their layout
+until they are written again (`paperrag ingest --rebuild` writes them all anew).
+A paper's abstract is the paper record's own (layout 4); else its sentence record's when that carries the paper's
+content hash (layout 3); else, for a record written in layout 2 (no `layout`), its document, written with it; else
+it is not known (a layout-3 write interrupted between the two records). A paper whose sentence record carries
+another content hash is incomplete (shown with no sentences; the next ingest writes it again). Never another
+version's text.
 
 The collection metadata of {name} is the manifest: embedding model, dimension, backend, quantization and schema.
 """
@@ -60,8 +66,8 @@ CHANGES_SUFFIX = "-changes"
 SOURCES_SUFFIX = "-sources"
 POINTER_SUFFIX = "-current"
 PAGE = 500
-LAYOUT = SCHEMA_VERSION  # 3, what `write` writes (module docstring), as the manifest's paperrag_schema says
-READABLE_LAYOUTS = (2, 3)  # the layouts this code reads
+LAYOUT = SCHEMA_VERSION  # 4, what `write` writes (module docstring), as the manifest's paperrag_schema says
+READABLE_LAYOUTS = (2, 3, 4)  # the layouts this code reads
 
 
 def placeholder(key: str) -> list[float]:
@@ -124,7 +130,7 @@ class SentenceRecord:
     content_hash: str
     spans: list[tuple[int, int]]
     payload: str  # packed vectors, one per span
-    abstract: str | None = None  # the text the spans index into (None: written in layout 2, see the document)
+    abstract: str | None = None  # the text the spans index into, in layout 3 only (module docstring)
 
 
 @dataclass
@@ -139,9 +145,11 @@ class PaperRecord:
 
 
 def stored_abstract(meta: dict[str, Any], document: str | None, sentences: SentenceRecord | None) -> str | None:
-    """The abstract of the paper record `meta`: its sentence record's when that carries the same content hash;
-    else, for a record written in layout 2, its document (written in the same upsert, so the same version); else
-    None (unknown: never another version's text)."""
+    """The abstract of the paper record `meta`: its own (layout 4); else its sentence record's when that carries the
+    same content hash (layout 3); else, for a record written in layout 2, its document (written in the same upsert,
+    so the same version); else None (unknown: never another version's text)."""
+    if "abstract" in meta:
+        return str(meta["abstract"])
     if sentences is not None and sentences.content_hash == meta.get("content_hash") and sentences.abstract is not None:
         return sentences.abstract
     if not meta.get("layout") and document is not None:
@@ -394,9 +402,20 @@ class ChromaCollections:
         sentences = self.get_sentences(list(rows))
         return {pid: paper_record(pid, meta, doc, sentences.get(pid)) for pid, (meta, doc) in rows.items()}
 
+    def paper_texts(self, ids: Sequence[str]) -> dict[str, tuple[str, Paper]]:
+        """(content hash, paper) of each of these papers that is stored, for the lexical index: what it indexes
+        is in the paper records; sentence records are read only for papers written in layout 3 (module
+        docstring), whose abstract is there. A paper whose abstract is not known has "" (it is incomplete)."""
+        rows = self.paper_rows(ids)
+        older = [pid for pid, (meta, _) in rows.items() if "abstract" not in meta and meta.get("layout") == 3]
+        sentences = self.get_sentences(older) if older else {}
+        return {pid: (meta.get("content_hash", ""),
+                      paper_from_metadata(meta, stored_abstract(meta, doc, sentences.get(pid)) or ""))
+                for pid, (meta, doc) in rows.items()}
+
     def paper_rows(self, ids: Sequence[str]) -> dict[str, tuple[dict[str, Any], str | None]]:
         """(metadata, document) of each of these papers that is stored; the document is None for papers written
-        in layout 3 (their abstract is in the sentence record: `get_papers`, `paper_record`)."""
+        in layout 3 or 4 (module docstring; `get_papers`, `paper_record`)."""
         out: dict[str, tuple[dict[str, Any], str | None]] = {}
         for part in _parts(list(dict.fromkeys(ids))):
             res = self.papers.get(ids=part, include=["metadatas", "documents"])
@@ -435,7 +454,7 @@ class ChromaCollections:
                 return n
 
     def iter_metadata(self) -> Iterator[list[tuple[str, dict[str, Any]]]]:
-        """Every paper's (id, metadata), a page at a time (no vectors, no abstracts)."""
+        """Every paper's (id, metadata), a page at a time (no vectors)."""
         offset = 0
         while True:
             res = self.papers.get(include=["metadatas"], limit=PAGE * 4, offset=offset)
@@ -468,8 +487,10 @@ class ChromaCollections:
 
     def query(
         self, vector: Sequence[float], n: int, where: dict | None = None, ids: list[str] | None = None
-    ) -> list[tuple[str, float, dict[str, Any]]]:
-        """(paper id, cosine similarity, metadata) of the n nearest papers, filtered inside Chroma."""
+    ) -> list[tuple[str, float]]:
+        """(paper id, cosine similarity) of the n nearest papers, filtered inside Chroma. No metadata: Chroma
+        reads it row by row from SQLite, which cost more than the search itself (300,000 papers: 6.3 ms for 50
+        neighbours with metadata, 1.5 ms without; 94 ms and 15 ms for 700)."""
         import numpy as np
 
         res = self.papers.query(
@@ -477,12 +498,9 @@ class ChromaCollections:
             n_results=max(1, n),
             where=where,
             ids=ids,
-            include=["metadatas", "distances"],
+            include=["distances"],
         )
-        return [
-            (pid, 1.0 - float(dist), meta)
-            for pid, meta, dist in zip(res["ids"][0], res["metadatas"][0], res["distances"][0])
-        ]
+        return [(pid, 1.0 - float(dist)) for pid, dist in zip(res["ids"][0], res["distances"][0])]
 
     def iter_ids(self) -> Iterator[str]:
         offset = 0
@@ -499,9 +517,10 @@ class ChromaCollections:
         """Add or replace papers: (paper, paper vector, sentence spans, packed sentence vectors) each, with the
         names of the sources holding each (`sources`, by paper id).
 
-        Sentences (with the abstract) are written first: a paper becomes visible when its paper record is written,
-        and a reader that finds a paper record whose sentence record carries another content hash treats the paper
-        as incomplete. The paper record has no document (layout 3, module docstring): Chroma would index it."""
+        Sentences are written first: a paper becomes visible when its paper record is written, and a reader that
+        finds a paper record whose sentence record carries another content hash treats the paper as incomplete.
+        The abstract is paper-record metadata, not a document (layout 4, module docstring); `abstract: None`
+        takes the text off a sentence record written in layout 3 (an upsert keeps the keys it is not given)."""
         import numpy as np
 
         if not papers:
@@ -511,20 +530,20 @@ class ChromaCollections:
             ids=ids,
             embeddings=np.asarray([placeholder(i) for i in ids], dtype=np.float32),
             metadatas=[
-                {"content_hash": p.content_hash, "spans": json.dumps(spans), "vectors": payload, "abstract": p.abstract}
+                {"content_hash": p.content_hash, "spans": json.dumps(spans), "vectors": payload, "abstract": None}
                 for p, _, spans, payload in papers
             ],
         )
         self.papers.upsert(
             ids=ids,
             embeddings=np.asarray([v for _, v, _, _ in papers], dtype=np.float32),
-            metadatas=[{**paper_metadata(p, len(spans), (sources or {}).get(p.paper_id, ())), "layout": LAYOUT}
-                       for p, _, spans, _ in papers],
+            metadatas=[{**paper_metadata(p, len(spans), (sources or {}).get(p.paper_id, ())), "abstract": p.abstract,
+                        "layout": LAYOUT} for p, _, spans, _ in papers],
         )
 
     def upgrade_layout(self) -> bool:
-        """Say in the manifest that this store holds layout-3 records (before the first is written into a store of
-        layout 2), so PaperRAG that reads only layout 2 refuses it. True when the manifest was changed."""
+        """Say in the manifest that this store holds records of LAYOUT (before the first is written into a store of
+        an older layout), so PaperRAG that reads only older layouts refuses it. True when the manifest was changed."""
         handle = self.fresh_handle(self.names()[0])
         manifest = dict(handle.metadata or {}) if handle is not None else {}
         if handle is None or manifest.get("paperrag_schema") == LAYOUT:
