@@ -52,7 +52,7 @@ from rag.library.chroma import (
 )
 from rag.library.codec import pack, unpack
 from rag.library.lexical import FORMAT as LEXICAL_FORMAT
-from rag.library.lexical import LexicalDoc, LexicalIndex
+from rag.library.lexical import LexicalDoc, LexicalIndex, analyzed_all
 from rag.library.sources import (
     Origin,
     Removal,
@@ -498,18 +498,38 @@ class Library:
 
     def _rebuild_lexical(self, lexical: LexicalIndex, cid: str) -> None:
         """Index every paper Chroma holds (texts only, no model). Changes written meanwhile are newer than the
-        log entries read first, so the next refresh applies them."""
+        log entries read first, so the next refresh applies them. Most of the time is analysing the texts (terms
+        and names, pure Python): past REBUILD_PARALLEL papers worker processes analyse a page each while this one
+        reads the next page from Chroma and writes the analysed ones."""
+        from collections import deque
+
         from tqdm import tqdm
 
         lexical.destroy()
         entries = self.log.since(0.0)
         ids = list(self.chroma.iter_ids())
+        pages = [ids[i : i + REBUILD_PAGE] for i in range(0, len(ids), REBUILD_PAGE)]
+        workers = rebuild_workers(len(ids))
         with tqdm(total=len(ids), unit="paper", desc="lexical index", file=sys.stderr, dynamic_ncols=True,
-                  disable=not self.progress or len(ids) < 2000) as bar:
-            for i in range(0, len(ids), 2000):
-                part = ids[i : i + 2000]
-                self._apply_to_lexical(lexical, part)
+                  disable=not self.progress or len(ids) < REBUILD_PAGE) as bar, _analysis_pool(workers) as pool:
+            pending: deque[tuple[list[str], dict[str, tuple[str, Paper]], Any]] = deque()
+
+            def write_oldest() -> None:
+                part, records, future = pending.popleft()
+                fields = _analysed(future, records)
+                docs = [LexicalDoc(pid, content_hash, paper, f)
+                        for (pid, (content_hash, paper)), f in zip(records.items(), fields)]
+                lexical.apply(docs, deletes=[pid for pid in part if pid not in records])
                 bar.update(len(part))
+
+            for part in pages:
+                records = self.chroma.paper_texts(part)
+                future = _submit(pool, [paper for _, paper in records.values()])
+                pending.append((part, records, future))
+                if len(pending) > workers:
+                    write_oldest()
+            while pending:
+                write_oldest()
         if not ids:
             lexical.clear()
         state = {"collection_id": cid, "applied": {}, "pending": {}, "watermark": 0.0}
@@ -1075,3 +1095,54 @@ def _is_connection_error(err: BaseException) -> bool:
     import httpx
 
     return isinstance(err, (httpx.TransportError, ConnectionError, OSError)) or "connect" in str(err).lower()
+
+
+# ----- rebuilding the lexical index in worker processes -----------------------------------------------------------
+REBUILD_PAGE = 2000  # papers read from Chroma, analysed and committed to the lexical index at a time
+REBUILD_PARALLEL = 20_000  # rebuilds of at least this many papers analyse in worker processes (below, starting them
+# costs more than it saves)
+
+
+def rebuild_workers(n_papers: int) -> int:
+    """Worker processes for rebuilding a lexical index of `n_papers`: one per core this process may use, 0 (analyse
+    here) for a small rebuild or a single core."""
+    import os
+
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return cores if n_papers >= REBUILD_PARALLEL and cores > 1 else 0
+
+
+def _analysis_pool(workers: int) -> Any:
+    """A pool of `workers` fresh processes (spawned, not forked: the serving process has threads), or none."""
+    if workers <= 0:
+        return contextlib.nullcontext(None)
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+
+
+def _submit(pool: Any, papers: list[Paper]) -> Any:
+    """The page's analysis handed to a worker; None when there is no pool, or it broke (analysed here then)."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    if pool is None:
+        return None
+    try:
+        return pool.submit(analyzed_all, papers)
+    except (BrokenProcessPool, RuntimeError):
+        return None
+
+
+def _analysed(future: Any, records: Mapping[str, tuple[str, Paper]]) -> list[Any]:
+    """The analysed fields of a page: from its worker, or computed here when there is no pool or it broke (a
+    worker killed: the rebuild goes on in this process)."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    if future is not None:
+        try:
+            return list(future.result())
+        except BrokenProcessPool:
+            pass
+    return analyzed_all([paper for _, paper in records.values()])
+

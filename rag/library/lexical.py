@@ -36,6 +36,22 @@ class LexicalDoc:
     paper_id: str
     content_hash: str
     paper: Paper
+    fields: tuple[str, str, str, str] | None = None  # `analyzed(paper)`, when computed elsewhere (a worker process)
+
+
+def analyzed(paper: Paper) -> tuple[str, str, str, str]:
+    """The fields of a paper's document that take analysis: its terms, and the keys of the names it introduces as
+    its own, introduces, and mentions (rag/names.py). Pure and picklable, so that a rebuild of many papers can
+    compute them in worker processes: about 0.75 ms a paper in Python, most of a rebuild's time."""
+    p = paper
+    return (" ".join(analyze(f"{p.title} {p.abstract}")) or "_",
+            " ".join(naming.keys(naming.introduced(p.title, p.abstract, own=True))) or "_",
+            " ".join(naming.keys(naming.introduced(p.title, p.abstract))) or "_",
+            " ".join(naming.keys(naming.mentioned(p.title, p.abstract))) or "_")
+
+
+def analyzed_all(papers: Sequence[Paper]) -> list[tuple[str, str, str, str]]:
+    return [analyzed(p) for p in papers]
 
 
 def _escape(text: str) -> str:
@@ -133,13 +149,14 @@ class LexicalIndex:
             for d in upserts:
                 p = d.paper
                 writer.delete_documents_by_term("paper_id", d.paper_id)
+                terms, heads, names, mentions = d.fields or analyzed(p)
                 doc = Document(
                     paper_id=d.paper_id,
                     content_hash=d.content_hash,
-                    terms=" ".join(analyze(f"{p.title} {p.abstract}")) or "_",
-                    heads=" ".join(naming.keys(naming.introduced(p.title, p.abstract, own=True))) or "_",
-                    names=" ".join(naming.keys(naming.introduced(p.title, p.abstract))) or "_",
-                    mentions=" ".join(naming.keys(naming.mentioned(p.title, p.abstract))) or "_",
+                    terms=terms,
+                    heads=heads,
+                    names=names,
+                    mentions=mentions,
                     title=p.title,
                     source=p.source.rsplit("/", 1)[-1] or "unknown",
                     year=int(p.year or 0),

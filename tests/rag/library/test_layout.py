@@ -13,7 +13,7 @@ import sqlite3
 import numpy as np
 import pytest
 
-from conftest import FIXTURES, QUOKKA, QUOKKA_QUESTION, assert_consistent
+from conftest import BUNDLED, FIXTURES, QUOKKA, QUOKKA_QUESTION, assert_consistent
 from ingest.pipeline import Ingestor
 from rag.engine import Engine
 from rag.library import Library
@@ -188,3 +188,50 @@ def test_an_interrupted_write_never_shows_another_versions_text(settings, embedd
         assert [p.content_hash for p in library.find([library.get_papers([pid])[pid].paper])] == [""]
         assert ingest(settings, embedder, *files).updated == 1
         assert_consistent(settings)
+
+
+def test_a_large_rebuild_analyses_in_worker_processes_and_builds_the_same_index(settings, embedder, tmp_path,
+                                                                                monkeypatch):
+    """Past REBUILD_PARALLEL papers the lexical rebuild hands each page's analysis (terms and names, the slow part)
+    to spawned worker processes: the index it builds answers every term and name lookup as the one built here."""
+    import rag.library as library_module
+    from rag.filters import Filters
+    from rag.library.lexical import analyzed
+
+    if library_module.rebuild_workers(library_module.REBUILD_PARALLEL) < 2:
+        pytest.skip("one core: the rebuild analyses in this process")
+    ingest(settings, embedder, FIXTURES / "daily_small.txt", BUNDLED)
+    ids = list(Library(settings).chroma.iter_ids())
+    papers = Library(settings).get_papers(ids)
+
+    def built() -> tuple[dict, dict]:
+        shutil.rmtree(settings.store.cache_dir)
+        library = Library(settings)
+        library.refresh()
+        lexical = library.lexical
+        stored = lexical.stored(ids)
+        found = {}
+        for pid, r in papers.items():
+            _, heads, names, mentions = analyzed(r.paper)
+            for field, keys in (("heads", heads), ("names", names), ("mentions", mentions)):
+                for k in keys.split()[:5]:
+                    found[(pid, field, k)] = pid in lexical.named([k], Filters(), field=field, limit=200)
+        return stored, found
+
+    serial = built()
+    submitted = []
+    real_submit = library_module._submit
+
+    def counted(pool, papers):  # the real hand-over, counted
+        future = real_submit(pool, papers)
+        submitted.append(future is not None)
+        return future
+
+    monkeypatch.setattr(library_module, "REBUILD_PARALLEL", 10)
+    monkeypatch.setattr(library_module, "REBUILD_PAGE", 16)
+    monkeypatch.setattr(library_module, "_submit", counted)
+    parallel = built()
+    assert len(submitted) == -(-len(ids) // 16) and all(submitted)  # every page went to a worker
+    assert parallel[0] == serial[0] and len(parallel[0]) == len(ids) > 80
+    assert parallel[1] == serial[1] and all(serial[1].values())
+    assert_consistent(settings)
