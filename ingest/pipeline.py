@@ -211,7 +211,9 @@ class Ingestor:
         if not paths:
             paths = list(self.settings.ingest.default_paths)
             if not paths:
-                raise UsageError("no input: give one or more PATHs (files or directories) to ingest.")
+                raise UsageError("no input: give one or more PATHs (files or directories) to ingest (with no PATH it "
+                                 "reads ingest.default_paths, which no config.yaml sets here: run it in the project "
+                                 "folder, or set PAPERRAG_CONFIG).")
         files = expand_paths(paths)
         self._written: set[str] = set()  # paper ids written by this run (to tell merges from updates)
         year = listing_year or self.settings.ingest.listing_year

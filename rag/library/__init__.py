@@ -217,7 +217,7 @@ class Library:
             return
         if not self.exists():
             raise EmptyIndexError(
-                f"no index at {self.location}: run `paperrag ingest` first (with no path it ingests the bundled corpus)."
+                f"no index at {self.location}: run `paperrag ingest PATH...` first (in the project folder, `paperrag ingest` with no PATH ingests the bundled corpus)."
             )
         have = self.chroma.manifest()
         rebuild = "Run `paperrag ingest --rebuild PATH...` to rebuild the index with the configured settings."
@@ -374,7 +374,7 @@ class Library:
     def _refresh(self) -> None:
         if not self.exists():
             raise EmptyIndexError(
-                f"no index at {self.location}: run `paperrag ingest` first (with no path it ingests the bundled corpus)."
+                f"no index at {self.location}: run `paperrag ingest PATH...` first (in the project folder, `paperrag ingest` with no PATH ingests the bundled corpus)."
             )
         if not self._opened_at:
             self._opened_at = time.time()

@@ -338,7 +338,7 @@ class ChromaCollections:
             from rag.errors import EmptyIndexError
 
             raise EmptyIndexError(
-                f"no index at {self.location}: run `paperrag ingest` first (with no path it ingests the bundled corpus)."
+                f"no index at {self.location}: run `paperrag ingest PATH...` first (in the project folder, `paperrag ingest` with no PATH ingests the bundled corpus)."
             )
         return h
 

@@ -136,7 +136,7 @@ def test_date_phrase_in_the_question_becomes_the_filter(outputs):
 
 
 def test_asking_without_an_index_says_ingest_first(outputs):
-    assert "run `paperrag ingest` first" in one_error_line(result(outputs, "missing", code=1).stderr)
+    assert "run `paperrag ingest PATH...` first" in one_error_line(result(outputs, "missing", code=1).stderr)
 
 
 def test_asking_an_empty_index_says_ingest_first(outputs):

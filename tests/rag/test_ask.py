@@ -247,7 +247,7 @@ def test_empty_question_is_a_usage_error(engine):
 def test_missing_index_says_run_ingest_first(tmp_path, embedder):
     from rag.engine import Engine
 
-    with pytest.raises(EmptyIndexError, match="run `paperrag ingest` first"):
+    with pytest.raises(EmptyIndexError, match=r"run `paperrag ingest PATH\.\.\.` first"):
         Engine(make_settings(tmp_path), embedder=embedder).ask("anything?")
 
 
