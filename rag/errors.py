@@ -47,6 +47,11 @@ class ModelMismatchError(StoreError):
 class EmptyIndexError(StoreError):
     """There is nothing to search yet."""
 
+    @classmethod
+    def at(cls, location: str) -> "EmptyIndexError":
+        return cls(f"no index at {location}: run `paperrag ingest PATH...` first (in the project folder, "
+                   "`paperrag ingest` with no PATH ingests the bundled corpus).")
+
 
 class GeneratorError(PaperRAGError):
     """The answer generator (local model or server) failed or cannot be reached."""

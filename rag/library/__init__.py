@@ -216,9 +216,7 @@ class Library:
         if self._checked == embedder.vector_space:
             return
         if not self.exists():
-            raise EmptyIndexError(
-                f"no index at {self.location}: run `paperrag ingest PATH...` first (in the project folder, `paperrag ingest` with no PATH ingests the bundled corpus)."
-            )
+            raise EmptyIndexError.at(self.location)
         have = self.chroma.manifest()
         rebuild = "Run `paperrag ingest --rebuild PATH...` to rebuild the index with the configured settings."
         if have.get("paperrag_schema") not in READABLE_LAYOUTS:
@@ -373,9 +371,7 @@ class Library:
 
     def _refresh(self) -> None:
         if not self.exists():
-            raise EmptyIndexError(
-                f"no index at {self.location}: run `paperrag ingest PATH...` first (in the project folder, `paperrag ingest` with no PATH ingests the bundled corpus)."
-            )
+            raise EmptyIndexError.at(self.location)
         if not self._opened_at:
             self._opened_at = time.time()
         self._check_companions()
@@ -516,10 +512,7 @@ class Library:
 
             def write_oldest() -> None:
                 part, records, future = pending.popleft()
-                fields = _analysed(future, records)
-                docs = [LexicalDoc(pid, content_hash, paper, f)
-                        for (pid, (content_hash, paper)), f in zip(records.items(), fields)]
-                lexical.apply(docs, deletes=[pid for pid in part if pid not in records])
+                _apply_texts(lexical, part, records, _analysed(future, records))
                 bar.update(len(part))
 
             for part in pages:
@@ -537,9 +530,7 @@ class Library:
 
     def _apply_to_lexical(self, lexical: LexicalIndex, paper_ids: Sequence[str]) -> None:
         """Make the lexical index hold what Chroma holds now for these papers."""
-        records = self.chroma.paper_texts(paper_ids)
-        docs = [LexicalDoc(pid, content_hash, paper) for pid, (content_hash, paper) in records.items()]
-        lexical.apply(docs, deletes=[pid for pid in paper_ids if pid not in records])
+        _apply_texts(lexical, paper_ids, self.chroma.paper_texts(paper_ids))
 
     # ----- writing --------------------------------------------------------------------------------------------
     @_guarded
@@ -859,9 +850,9 @@ class Library:
         out = {}
         for pid, (meta, doc) in rows.items():
             hit = found.get(pid)
-            abstract = (hit[2] if hit is not None and hit[2] is not None and "abstract" not in meta
-                        else stored_abstract(meta, doc, None))  # the record's own (layout 4), a layout-3
-            # sentence record's (cached with its content hash), or a layout-2 document
+            abstract = stored_abstract(meta, doc, None)  # the record's own (layout 4) or a layout-2 document
+            if abstract is None and hit is not None:
+                abstract = hit[2]  # a layout-3 sentence record's, cached with its content hash
             complete = hit is not None and abstract is not None
             r = PaperRecord(pid, meta.get("content_hash", ""), paper_from_metadata(meta, abstract or ""),
                             sources_of(meta), complete=complete)
@@ -1110,6 +1101,15 @@ def rebuild_workers(n_papers: int) -> int:
 
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     return cores if n_papers >= REBUILD_PARALLEL and cores > 1 else 0
+
+
+def _apply_texts(lexical: LexicalIndex, paper_ids: Sequence[str], records: Mapping[str, tuple[str, Paper]],
+                 fields: Sequence[Any] | None = None) -> None:
+    """Make the lexical index hold `records` (what Chroma holds now for these papers: content hash and paper),
+    analysed here unless `fields` are given; the papers Chroma no longer holds are deleted."""
+    docs = [LexicalDoc(pid, content_hash, paper, fields[i] if fields is not None else None)
+            for i, (pid, (content_hash, paper)) in enumerate(records.items())]
+    lexical.apply(docs, deletes=[pid for pid in paper_ids if pid not in records])
 
 
 def _analysis_pool(workers: int) -> Any:

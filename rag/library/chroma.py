@@ -337,9 +337,7 @@ class ChromaCollections:
         if h is None:
             from rag.errors import EmptyIndexError
 
-            raise EmptyIndexError(
-                f"no index at {self.location}: run `paperrag ingest PATH...` first (in the project folder, `paperrag ingest` with no PATH ingests the bundled corpus)."
-            )
+            raise EmptyIndexError.at(self.location)
         return h
 
     @property
