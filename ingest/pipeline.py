@@ -32,6 +32,8 @@ from rag.library.sources import is_default, source_name
 from rag.settings import IngestSettings, Settings
 from rag.types import Paper
 
+READ_BAR_DELAY = 0.5  # seconds of reading before pass 1 shows its bar (a listing of hundreds of papers: never)
+
 
 class InputRejected(PaperRAGError):
     """--strict found bad input; nothing was written."""
@@ -223,7 +225,7 @@ class Ingestor:
         n_valid = 0
         limits = self.settings.ingest
         read_from: set[str] = set()  # the sources with at least one valid record
-        for item in iter_valid(files, fmt, year, limits):  # pass 1: validate everything, write nothing
+        for item in _reading(iter_valid(files, fmt, year, limits), progress):  # pass 1: validate, write nothing
             if isinstance(item, Paper):
                 n_valid += 1
                 read_from.add(source_name(item.source))
@@ -370,6 +372,18 @@ class Ingestor:
             self.library.write(vectorized, remove=remove, tag=tag, origins=self._origins)
         bar.n = start + len(batch)
         bar.refresh()
+
+
+def _reading(items: Iterator[Paper | Rejected | SourceError], progress: bool) -> Iterator[Paper | Rejected | SourceError]:
+    """Pass 1's records, counted on a progress bar of their own once reading takes longer than READ_BAR_DELAY
+    seconds (an arXiv snapshot of a field: minutes), so a large input never sits silent before the ingest bar."""
+    from tqdm import tqdm
+
+    with tqdm(unit=" records", desc="read", disable=not progress, file=sys.stderr, dynamic_ncols=True,
+              delay=READ_BAR_DELAY) as bar:
+        for item in items:
+            bar.update()
+            yield item
 
 
 def ingest(paths: Iterable[str | Path] | None, settings: Settings, **kwargs) -> IngestReport:

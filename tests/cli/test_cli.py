@@ -131,3 +131,20 @@ def test_killed_ingest_resumes_without_duplicates(tmp_path):
     assert len(rows) == 87 and found["lexical"] == 87
     assert len({title for _, title, _, _ in rows}) == 87, "one copy of every title"
     assert all(h == sh for _, _, h, sh in rows), "every paper's sentences belong to its stored version"
+
+
+def test_reading_a_large_input_shows_progress(tmp_path):
+    """Reading and checking every record comes before anything is encoded; on a large input that takes seconds,
+    so it has a progress bar of its own (here 30,000 papers, refused by --strict for their last line: nothing is
+    encoded or written, the reading is all there is)."""
+    listing = tmp_path / "big.jsonl"
+    with open(listing, "w", encoding="utf-8") as f:
+        for i in range(30_000):
+            f.write(json.dumps({"id": f"big-{i}", "title": f"Study {i} of sparse lattices",
+                                "abstract": "We measure tapestry collapse in sparse lattice models. " * 4}) + "\n")
+        f.write("{not json\n")
+    out = run(tmp_path, "ingest", "--strict", str(listing))
+    assert out.returncode == 1, out.stderr
+    assert "Nothing was written" in out.stderr
+    reading = [line for line in out.stderr.replace("\r", "\n").splitlines() if line.startswith("read")]
+    assert reading and "30001 records" in reading[-1].replace(",", ""), out.stderr[-2000:]  # the bad line too
