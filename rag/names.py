@@ -175,21 +175,26 @@ def introduced(title: str, abstract: str, *, own: bool = False) -> list[str]:
     brackets after saying it proposes something ("we have developed a ... method (DIMAP)"). An acronym it merely
     defines ("federated learning (FL)", "a convolutional neural network (CNN)") is a mention: many papers define
     those. With `own`, only the names that are the paper's own: its title's and those after a naming cue."""
-    out: list[str] = []
+    own_names, all_names = introductions(title, abstract)
+    return own_names if own else all_names
+
+
+def introductions(title: str, abstract: str) -> tuple[list[str], list[str]]:
+    """`introduced(own=True)` and `introduced()` of one paper from one reading of its abstract (the lexical index
+    stores both, and reading the sentences is most of the work)."""
+    found: list[tuple[str, bool]] = []  # (name, the paper's own)
     head = title_head(title)
     if head:
-        out.append(head)
-    out.append(title.strip())
+        found.append((head, True))
+    found.append((title.strip(), True))
     for sentence in (abstract[a:b] for a, b in sentence_spans(abstract)):
         cues: list[int] = []
         for cue, strong in ((_CALLED_CUE, True), (_PROPOSE_CUE, False)):
             for m in cue.finditer(sentence):
                 name = _named_after(sentence, m.end(), strong=strong)
                 if name:
-                    out.append(name)
+                    found.append((name, True))
                 cues.append(m.end())
-        if own:
-            continue
         cues += [m.end() for m in _INTRO_VERB.finditer(sentence)]
         for b in _BRACKETED.finditer(sentence):
             inner = b.group(1).strip()
@@ -200,8 +205,9 @@ def introduced(title: str, abstract: str, *, own: bool = False) -> list[str]:
             between = sentence[max(before) : b.start()]
             proper = any(w[:1].isupper() for w in TOKEN.findall(between)[-5:])  # "Module-Aware Pruning (DIMAP)"
             if coined or (proper and not _PREPOSITION.search(between)):
-                out.append(inner)
-    return list(dict.fromkeys(n for n in out if key(n)))
+                found.append((inner, False))
+    named = [(n, own) for n, own in found if key(n)]
+    return list(dict.fromkeys(n for n, own in named if own)), list(dict.fromkeys(n for n, _ in named))
 
 
 def mentioned(title: str, abstract: str) -> list[str]:
