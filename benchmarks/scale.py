@@ -2,6 +2,12 @@
 
     .venv/bin/python benchmarks/scale.py --papers 10000            # the real model end to end (about 10 min)
     .venv/bin/python benchmarks/scale.py --papers 100000 --pooled  # sentence vectors from a pool (about 30 min)
+    .venv/bin/python benchmarks/scale.py --papers 1000000 --pooled --grow --workdir DIR  # grow DIR's store
+
+--grow keeps the store in --workdir and ingests only the papers of the larger listing it lacks (the listing is made
+with the same seed, so its first papers are the ones already stored): a 100,000-paper run's store grows to a
+million without starting over, and a grow that is stopped resumes where it stopped when run again. The ingest row
+is then the rate of the papers added, into a store that already held the rest.
 
 The collection is synthetic but made of real text: every paper is 5-10 sentences drawn from the bundled listing
 and the 1,000 pubmedqa-dev abstracts, with a title, authors, year and categories drawn from small pools. It is
@@ -128,6 +134,12 @@ def pooled_embedder(settings, listing: Path):
     emb.fill(sentences)
     print(f"  pool: {len(emb.pool)} texts embedded once in {time.perf_counter() - t:.0f} s", flush=True)
     return emb
+
+
+def listed(path: Path) -> int:
+    """Papers in a listing (one per line)."""
+    with open(path, "rb") as f:
+        return sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 24), b""))
 
 
 def settings_for(work: Path, **store):
@@ -275,6 +287,10 @@ def main() -> None:
     ap.add_argument("--pooled", action="store_true", help="take sentence vectors from a pool embedded once")
     ap.add_argument("--workdir", default=None, help="folder for the listing and the store (default: a temp folder)")
     ap.add_argument("--keep", action="store_true", help="reuse an existing store in --workdir (skip the ingest)")
+    ap.add_argument("--grow", action="store_true",
+                    help="keep the store in --workdir and ingest only the papers of the --papers listing it lacks "
+                         "(resumable: stop it and run it again)")
+    ap.add_argument("--ingest-only", action="store_true", help="stop after the ingest (with --grow: grow in steps)")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -290,7 +306,8 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     listing = work / "synthetic.jsonl"
     print(f"work folder: {work}", flush=True)
-    rows = synthetic_listing(args.papers, listing) if not (args.keep and listing.exists()) else \
+    reuse = listing.exists() and (args.keep or (args.grow and listed(listing) == args.papers))
+    rows = synthetic_listing(args.papers, listing) if not reuse else \
         [json.loads(line) for _, line in zip(range(2000), open(listing, encoding="utf-8"))]
     rng = random.Random(1)
     sample = rng.sample(rows, 60)
@@ -305,8 +322,9 @@ def main() -> None:
     settings = settings_for(work)
     ingest_rate = None
     if not (args.keep and (work / "chroma").exists()):
-        shutil.rmtree(work / "chroma", ignore_errors=True)
-        shutil.rmtree(work / "cache", ignore_errors=True)
+        if not args.grow:
+            shutil.rmtree(work / "chroma", ignore_errors=True)
+            shutil.rmtree(work / "cache", ignore_errors=True)
         if args.pooled:
             embedder = pooled_embedder(settings, listing)
         else:
@@ -319,6 +337,8 @@ def main() -> None:
         ingest_rate = report.new / (time.perf_counter() - t)
         print(f"  {report.summary()}", flush=True)
         del embedder
+    if args.ingest_only:
+        return
 
     disk = du(work / "chroma") + du(work / "cache")
     serving = run_child(args, "serve")
@@ -328,7 +348,8 @@ def main() -> None:
     rows_out = [
         ("papers", f"{args.papers:,}"),
         ("vectors", "pooled (real model, each distinct text once)" if args.pooled else "real model, end to end"),
-        ("ingest", f"{ingest_rate:.1f} papers/s" if ingest_rate else "(reused store)"),
+        ("ingest", (f"{ingest_rate:.1f} papers/s" + (" (the papers added)" if args.grow else ""))
+         if ingest_rate else "(reused store)"),
         ("disk (Chroma + lexical)", f"{disk / 1e6:,.0f} MB"),
         ("fresh process to first answer", f"{serving['first_answer_s']:.1f} s"),
         ("RSS after warm-up (peak)", f"{serving['rss_mb']:,.0f} MB ({serving['hwm_mb']:,.0f} MB)"),
