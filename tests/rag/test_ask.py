@@ -280,3 +280,32 @@ def test_a_follow_up_with_nothing_to_follow_asks_which_paper(engine, question):
     first = engine.ask("What makes hypernetworks hard to train?")
     again = engine.ask(question, history=[first])
     assert again.kind != "clarify" and again.citations[0].paper_id == first.citations[0].paper_id
+
+
+WARM_THEN_ASK = """
+import json, sys
+from rag.engine import Engine
+from rag.settings import load_settings
+engine = Engine(load_settings()).warm_up()
+before = set(sys.modules)
+answer = engine.ask(sys.argv[1])
+print(json.dumps({"imported": sorted(set(sys.modules) - before), "cited": [c.title for c in answer.citations]}))
+"""
+
+
+@pytest.mark.slow
+def test_after_warm_up_the_first_question_loads_nothing_for_the_first_time(bundled_settings):
+    """What a server does before it listens: after `warm_up`, a first question that names things (the everyday-word
+    list, the stemmer, the stopwords, the writers) imports no module, in a fresh process."""
+    import subprocess
+    import sys
+
+    from conftest import ROOT, env_for
+
+    store = bundled_settings.store.persist_dir.parent
+    out = subprocess.run([sys.executable, "-c", WARM_THEN_ASK, "How does RelP compare with Attribution Patching?"],
+                         env=env_for(store), capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    found = json.loads(out.stdout.strip().splitlines()[-1])
+    assert found["cited"], found
+    assert found["imported"] == [], found["imported"]
