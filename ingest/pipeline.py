@@ -374,7 +374,10 @@ class Ingestor:
         bar.refresh()
 
 
-def _reading(items: Iterator[Paper | Rejected | SourceError], progress: bool) -> Iterator[Paper | Rejected | SourceError]:
+Record = Paper | Rejected | SourceError
+
+
+def _reading(items: Iterator[Record], progress: bool) -> Iterator[Record]:
     """Pass 1's records, counted on a progress bar of their own once reading takes longer than READ_BAR_DELAY
     seconds (an arXiv snapshot of a field: minutes), so a large input never sits silent before the ingest bar."""
     from tqdm import tqdm
