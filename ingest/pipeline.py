@@ -32,6 +32,7 @@ from rag.library.sources import is_default, source_name
 from rag.settings import IngestSettings, Settings
 from rag.types import Paper
 
+Record = Paper | Rejected | SourceError  # what pass 1 yields for each record or unreadable file
 READ_BAR_DELAY = 0.5  # seconds of reading before pass 1 shows its bar (a listing of hundreds of papers: never)
 
 
@@ -151,7 +152,7 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
 
 def iter_valid(
     files: list[Path], fmt: str | None, listing_year: int | None, limits: IngestSettings | None = None
-) -> Iterator[Paper | Rejected | SourceError]:
+) -> Iterator[Record]:
     """Every record of every file: valid Papers, Rejected records with the reason (over a bound of `limits`
     included), unreadable files."""
     limits = limits or IngestSettings()
@@ -372,9 +373,6 @@ class Ingestor:
             self.library.write(vectorized, remove=remove, tag=tag, origins=self._origins)
         bar.n = start + len(batch)
         bar.refresh()
-
-
-Record = Paper | Rejected | SourceError
 
 
 def _reading(items: Iterator[Record], progress: bool) -> Iterator[Record]:
