@@ -48,6 +48,8 @@ def judge(query: "Query", found: "Found", threshold: float, t: "Tuning") -> Judg
         members = select.list_members(query, sources, found.idf, found.paper_terms, t)
         if members:
             return Judgement("answer", "list", members)
+        if query.several and not (query.followup is not None and query.followup.paper_ids):
+            return Judgement("not-found", "not-found", reason=answerable.no_member(query))
     if query.kind == "comparison":
         papers = select.named(query, sources)
         if len(papers) < 2:

@@ -3,6 +3,8 @@
   not found   nothing in the collection answers it: no paper within the filters; names no paper has carrying most
               of the question ("What does ZebraFormer forecast?"); or evidence too weak (strength below
               retrieval.abstain_threshold). Everyday words the collection lacks never make a question unknown.
+              A question for papers in the plural none of which is about its topic ("Which papers study
+              quantum error correction?") is not found either (`no_member`).
   not stated  the question names a paper that is found, but its abstract does not report what is asked ("How many
               GPUs trained Peri-LN?": no word about GPUs) or does not mention something the question takes for
               granted ("How does MCTED handle images of the Moon?"). The answer says so about that paper instead
@@ -58,6 +60,17 @@ def not_found(query: "Query", sources: list["Source"], strength: float, idf: "Te
         return (f"the papers in the collection{within} do not cover this question: the closest ones share too "
                 "little of it.")
     return None
+
+
+def no_member(query: "Query") -> str:
+    """Why a question for papers in the plural is not found when no retrieved paper is about its topic
+    (rag/judge/select.py `list_members`): the nearest papers share only some of its words ("quantum" or
+    "correction", not quantum error correction), and a list of them would pass them off as being about it. A
+    question for one paper ("Is there a paper that ...") is answered from the best one instead."""
+    where = query.filters.describe()
+    within = f" within the filter ({where})" if where else ""
+    return (f"no paper in the collection{within} is about what the question asks for: the closest ones share only "
+            "part of it.")
 
 
 def _holds(paper_terms: frozenset[str], name: str) -> bool:

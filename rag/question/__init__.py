@@ -112,6 +112,7 @@ def understand(
         parts=parts,
         has_topic=topic,
         listing=listing,
+        several=kind == "list" and kinds.asks_for_several(rest),
     )
 
 

@@ -26,6 +26,16 @@ _LIST = re.compile(
     r"\beach of (them|those|these)\b|\beach (paper|work|study)\b",
     re.I,
 )
+# A list question that asks for papers in the plural ("Which papers study X?", "Are there any studies of X?"), not
+# for one paper described in other words ("Is there a paper that ...", "Which paper shows ..."): when no paper is
+# about its topic, the answer is "not found", where a question for one paper is answered from the paper that fits
+# best. "studies" after a singular noun is a verb ("Which paper studies X?").
+_SEVERAL = re.compile(
+    r"\b(which|what|any|are there|list|name|all|find|show me)\s+"
+    r"((?!(paper|work|study|article|publication)\b)[\w\-]+\s+){0,4}?(papers|works|studies|articles|publications)\b|"
+    r"^\s*papers\b",
+    re.I,
+)
 _AUX = r"(is|are|does|do|did|can|could|should|would|will|has|have|had|was|were|may|might|must)"
 _YES_NO = re.compile(rf"^\s*{_AUX}\b", re.I)
 _WH = re.compile(r"\b(what|which|who|whom|whose|where|when|why|how)\b", re.I)
@@ -89,6 +99,11 @@ def kind_of(text: str) -> str:
     if _ATTRIBUTE.search(text):
         return "attribute"
     return "fact"
+
+
+def asks_for_several(text: str) -> bool:
+    """Whether a list question asks for papers in the plural (`_SEVERAL`)."""
+    return bool(_SEVERAL.search(text))
 
 
 def defined(text: str) -> str | None:

@@ -78,6 +78,7 @@ class Query:
     parts: tuple[str, ...] = ()  # a comparison's sides as written ("GraNet", "Global MP"; "equilibrium propagation")
     has_topic: bool = True  # something to search for beyond references to an earlier answer and filters
     listing: bool = False  # the question asks for papers by filter alone: list them all, newest first
+    several: bool = False  # a list question asks for papers in the plural ("Which papers ...", "Any studies of")
 
     @property
     def paper_ids(self) -> tuple[str, ...]:

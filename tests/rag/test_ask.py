@@ -111,6 +111,46 @@ def test_a_question_about_a_name_no_paper_mentions_is_not_found(engine, question
     assert f"No paper in the collection mentions '{name}'." == answer.reason
 
 
+@pytest.mark.parametrize("question", ["Which papers study quantum error correction?",
+                                      "Are there any papers on speech recognition?"])
+def test_papers_asked_for_by_a_topic_no_paper_is_about_are_not_found(engine, question):
+    # Answered before with the nearest papers' sentences, as if they were about it: a debiasing paper's "correction
+    # methods" and a pruning paper's "quantum-amenable" step; an associative-memory paper's "pattern recognition".
+    answer = engine.ask(question)
+    assert answer.abstained and answer.citations == [], answer.answer
+    assert answer.reason.startswith("No paper in the collection is about what the question asks for")
+    assert 1 <= len(answer.suggestions) <= 3  # the nearest papers are still offered
+
+
+@pytest.mark.parametrize("question, title_start", [
+    ("Is there a paper that treats classic sorting algorithms as a model of how organisms develop?", "Classical Sorting"),
+    ("Which paper shows that trained networks give almost every training input its own activation pattern?",
+     "Neural networks behave as hash encoders"),
+])
+def test_one_paper_asked_for_in_other_words_is_still_found(engine, question, title_start):
+    # A question for one paper, in words of its own, is answered from the paper that fits best even when no
+    # paper holds the list's words: only a question for papers in the plural says "not found" when none is about it.
+    answer = engine.ask(question)
+    assert not answer.abstained, answer.reason
+    assert cited_titles(answer)[0].startswith(title_start), cited_titles(answer)
+
+
+@pytest.mark.parametrize("question, several", [
+    ("Which papers study pruning?", True),
+    ("Any papers on federated learning?", True),
+    ("Are there studies of scaling laws?", True),
+    ("Which federated learning papers have been published since 2023?", True),
+    ("Which paper studies pruning?", False),
+    ("Is there a paper that uses sorting algorithms?", False),
+    ("Is there work on power grids?", False),
+    ("Which of them prunes whole layers?", False),
+])
+def test_a_question_asks_for_one_paper_or_several(question, several):
+    from rag.question.kinds import asks_for_several
+
+    assert asks_for_several(question) is several
+
+
 @pytest.mark.parametrize("mode", ["hybrid", "bm25", "dense"])
 def test_a_paper_named_by_its_title_name_comes_first(engine, mode):
     # "ARISE" heads a title; another paper's "barriers arise" outranked it in hybrid.
