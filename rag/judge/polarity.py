@@ -12,7 +12,8 @@ training the dense network" in a claim about pruning speed) does not count. Hedg
 
 A negation's scope runs from its cue to the end of its clause (a comma, a semicolon, "but", "while", "whereas",
 "although"), the way scope is read in clinical negation detection (NegEx, Chapman et al. 2001: a window after the
-trigger, cut at conjunctions that end it).
+trigger, cut at conjunctions that end it). A sentence of several statements joined by semicolons is read in the one
+statement that holds all it shares with the claim, when exactly one does.
 """
 
 from __future__ import annotations
@@ -194,6 +195,14 @@ def expand(sentence: str, abbreviations: dict[str, str]) -> str:
     return out
 
 
+def _terms_held(text: str) -> set[str]:
+    """The terms of `text`, with what a "-free" word is free of ("back-propagation-free" holds back-propagation)."""
+    held = set(terms(text))
+    for m in re.finditer(r"([A-Za-z][\w-]*?)-free\b", text):
+        held.update(terms(m.group(1)))
+    return held
+
+
 def stance(sentence: str, predicate: set[str], weights: dict[str, float], *, claim_text: str = "",
            abbreviations: dict[str, str] | None = None) -> Stance:
     """The sentence's stance on a claim whose predicate terms (subject left out) are `predicate`, weighted by
@@ -201,14 +210,21 @@ def stance(sentence: str, predicate: set[str], weights: dict[str, float], *, cla
     sentence's abstract) let "PPM" stand for "patient-prosthesis mismatch"."""
     if abbreviations:
         sentence = expand(sentence, abbreviations)
-    sent_terms = set(terms(sentence))
-    for m in re.finditer(r"([A-Za-z][\w-]*?)-free\b", sentence):  # "back-propagation-free" holds back-propagation
-        sent_terms.update(terms(m.group(1)))
+    sent_terms = _terms_held(sentence)
     total = sum(weights.get(t, 1.0) for t in predicate) or 1.0
     held = {t for t in predicate if t in sent_terms}
     covered = sum(weights.get(t, 1.0) for t in held) / total
     if not held:
         return Stance(None, 0.0)
+    # A sentence of several statements ("we find: (1) X is essential for Y; (2) ...; (3) without Z, Y fails") is
+    # read in the one statement that holds all it shares with the claim, so a negation in another statement that
+    # repeats one of its words does not deny it. Where no one statement, or more than one, holds it all, the whole
+    # sentence is read.
+    statements = [part for part in sentence.split(";") if part.strip()]
+    if len(statements) > 1:
+        holding = [part for part in statements if held <= _terms_held(part)]
+        if len(holding) == 1:
+            return stance(holding[0], predicate, weights, claim_text=claim_text)
     # The claim's most telling word (rarest in the collection) is what it is about: a sentence without it speaks
     # to the claim only if it holds most of the rest ("Federated Learning is a privacy-preserving approach" does not
     # say whether FedLD uses differential privacy).

@@ -50,6 +50,8 @@ def read(question: str, sentence: str, subject: str = "", abbreviations: dict | 
          ""),
         ("Can MRI stage gastric cancer?", "Our study did not prove, at present, the value of the clinical use of MRI "
          "in staging gastric cancer.", ""),
+        ("Is warm-up essential for stable training?", "We find that: (1) warm-up is not essential for stable "
+         "training; (2) the optimizer state drives the instability of training.", ""),
     ],
 )
 def test_denials(question, sentence, subject):
@@ -70,6 +72,11 @@ def test_denials(question, sentence, subject):
          "algorithms over top-down algorithms.", ""),
         ("Is aneurysm repair justified for the elderly?", "We should not hesitate to offer the definitive surgery for "
          "the elderly, since aneurysm repair gave a better prognosis.", ""),
+        # A list of findings: the one that holds the claim decides, not a negation in another finding that shares
+        # a word with it.
+        ("Is warm-up essential for stable training of transformers?", "We find that: (1) warm-up is essential for "
+         "stable training; (2) the optimizer state drives the instability; (3) without an early intervention to "
+         "restore stable training, the loss diverges.", ""),
     ],
 )
 def test_affirmations(question, sentence, subject):
